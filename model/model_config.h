@@ -1,0 +1,89 @@
+// ModelConfig: every size and preprocessing constant of an LSMS model. It is
+// saved inside each checkpoint, so training and serving always agree.
+// Plain C++ (no torch): the server reads it without pulling in libtorch.
+#ifndef LSMS_MODEL_MODEL_CONFIG_H_
+#define LSMS_MODEL_MODEL_CONFIG_H_
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace lsms {
+
+// A CT display window in Hounsfield units: values in [level - width/2,
+// level + width/2] map linearly to [0, 1], values outside are clipped.
+struct HuWindow {
+  float width = 400.0f;
+  float level = 40.0f;
+};
+
+struct ModelConfig {
+  std::string preset = "nano";
+
+  // --- Vision -----------------------------------------------------------
+  // Side of the square model input, pixels. Images are letterboxed to it.
+  int input_size = 256;
+  // Channels and block counts of the four encoder stages (strides 4..32).
+  std::array<int, 4> channels = {32, 64, 128, 256};
+  std::array<int, 4> depths = {1, 1, 2, 1};
+  std::array<int, 4> mlp_ratios = {8, 8, 4, 4};
+  // Strip-convolution kernel sizes inside SVLA.
+  std::vector<int> strip_kernels = {7, 11, 21};
+  float layer_scale_init = 1e-2f;
+  // Stochastic depth rate of the last block (linearly increasing per block).
+  float drop_path = 0.1f;
+  // Append normalised x/y coordinate channels to the input (explicit position).
+  bool coord_channels = true;
+
+  // --- Text (BERT) ------------------------------------------------------
+  int vocab_size = 0;       // set from the vocabulary
+  int text_dim = 128;
+  int text_layers = 2;
+  int text_heads = 2;
+  int text_ffn = 512;
+  int max_position = 512;   // BERT position embedding table size
+  int type_vocab_size = 2;
+  int max_tokens = 32;      // tokens per expression incl. [CLS]/[SEP]
+  float text_dropout = 0.1f;
+
+  // --- Full-Scale Decoder ----------------------------------------------
+  int decoder_dim = 128;
+  int decoder_heads = 4;
+  // Spatial reduction of keys/values in the global self-attention.
+  int decoder_sr_ratio = 2;
+
+  // --- Referring selection head (extension beyond the paper) ----------
+  // Scores candidate lesions (connected components of a text-free
+  // "all lesions" map) from pooled features plus explicit geometry against
+  // the words. See docs/model.md.
+  bool selection_head = true;
+  int max_candidates = 8;
+
+  // --- Contrastive loss ------------------------------------------------
+  int embed_dim = 128;
+
+  // --- Preprocessing ---------------------------------------------------
+  std::vector<HuWindow> windows = {{150.0f, 60.0f}, {400.0f, 40.0f}, {1500.0f, -300.0f}};
+  // Per-channel normalisation applied after windowing: (x - mean) / std.
+  float norm_mean = 0.5f;
+  float norm_std = 0.25f;
+
+  float default_threshold = 0.5f;
+
+  // Input channels seen by the first convolution.
+  int in_channels() const { return static_cast<int>(windows.size()) + (coord_channels ? 2 : 0); }
+
+  // Presets: "nano", "tiny", "base" (see docs/model.md). vocab_size stays 0
+  // until a vocabulary is attached.
+  static absl::StatusOr<ModelConfig> FromPreset(const std::string& name);
+  static std::vector<std::string> PresetNames();
+
+  std::string ToJson() const;
+  static absl::StatusOr<ModelConfig> FromJson(const std::string& json);
+};
+
+}  // namespace lsms
+
+#endif  // LSMS_MODEL_MODEL_CONFIG_H_

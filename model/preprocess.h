@@ -1,0 +1,52 @@
+// Preprocessing shared by training and serving, owned by the model config:
+// Hounsfield units → one channel per HU window → letterbox resize to the
+// square model input (aspect ratio kept, padded, never stretched) →
+// normalisation; and the inverse mapping of model-resolution outputs back to
+// the original image grid. Plain C++ (no torch).
+#ifndef LSMS_MODEL_PREPROCESS_H_
+#define LSMS_MODEL_PREPROCESS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "model/model_config.h"
+
+namespace lsms {
+
+// A single-channel image, row-major. Units depend on use (HU, probability…).
+struct Image {
+  int rows = 0;
+  int cols = 0;
+  std::vector<float> data;
+  float at(int r, int c) const { return data[static_cast<size_t>(r) * cols + c]; }
+};
+
+// How an original rows×cols image sits inside the size×size model input:
+// model = original * scale + (pad_x, pad_y), in pixel-centre coordinates.
+struct Letterbox {
+  int size = 0;
+  int rows = 0;
+  int cols = 0;
+  double scale = 1.0;
+  double pad_x = 0.0;
+  double pad_y = 0.0;
+
+  static Letterbox For(int rows, int cols, int size);
+};
+
+// Bilinear resampling of `src` at model coordinates (x, y); outside → `fill`.
+float SampleBilinear(const Image& src, double x, double y, float fill);
+
+// HU image → channels()*size*size floats, CHW, normalised. The padding is air
+// (-1024 HU) so that it windows to 0 like the outside of the body.
+std::vector<float> PreprocessHu(const Image& hu, const ModelConfig& config, Letterbox* box);
+
+// A model-resolution map (size×size) → the original rows×cols grid.
+Image ToOriginal(const Image& model_map, const Letterbox& box);
+
+// A mask at the original resolution → the model grid (nearest; for training).
+Image ToModel(const Image& original, const Letterbox& box);
+
+}  // namespace lsms
+
+#endif  // LSMS_MODEL_PREPROCESS_H_

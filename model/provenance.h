@@ -1,0 +1,27 @@
+// Provenance of a checkpoint: how it was made, recorded at every training leg.
+#ifndef LSMS_MODEL_PROVENANCE_H_
+#define LSMS_MODEL_PROVENANCE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace lsms {
+
+struct Provenance {
+  std::string name = "lsms";
+  std::string version;           // e.g. "nano-2026.11.29-s1234"
+  std::string training_command;  // exact command line of the last leg
+  std::string data;              // manifest, generator command and seed
+  std::string created;           // ISO 8601 UTC of the last save
+  std::string metrics_json;      // validation/test metrics, JSON object text
+  std::vector<std::string> legs;  // one line per training leg (steps, wall time, host)
+
+  std::string ToJson() const;
+  static absl::StatusOr<Provenance> FromJson(const std::string& json);
+};
+
+}  // namespace lsms
+
+#endif  // LSMS_MODEL_PROVENANCE_H_

@@ -1,0 +1,74 @@
+// The model as the server sees it: a small, torch-free interface. The server
+// links lsms_model but never includes a torch header.
+//
+// Threading: a Segmenter instance is used by one worker thread at a time;
+// create one per model instance (Load() is cheap after the first, weights are
+// read again). Predict() never throws.
+#ifndef LSMS_MODEL_SEGMENTER_H_
+#define LSMS_MODEL_SEGMENTER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/model_config.h"
+#include "model/preprocess.h"
+#include "model/provenance.h"
+#include "model/tokenizer.h"
+
+namespace lsms {
+
+// One preprocessed sample.
+struct ModelInput {
+  // windows × size × size floats from PreprocessHu().
+  std::vector<float> image;
+  Encoding tokens;
+  // Physical size of one model pixel in mm (original spacing / letterbox
+  // scale); 0 when unknown (the model then assumes a typical abdominal CT).
+  float mm_per_pixel = 0.0f;
+};
+
+struct Prediction {
+  Image probability;       // size × size, lesion probability in the model grid
+  float target_present = 0.0f;
+  // One value per position of tokens.ids (0 for [CLS]/[SEP]/[PAD]); sums to 1
+  // over the expression's own tokens.
+  std::vector<float> token_relevance;
+};
+
+class Segmenter {
+ public:
+  struct Options {
+    std::string checkpoint_path;
+    // "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".
+    std::string device = "auto";
+    // Mixed precision on CUDA: "none", "fp16" or "bf16". Ignored on CPU.
+    std::string autocast = "none";
+    // Intra-op threads for CPU inference; 0 leaves libtorch's default.
+    int num_threads = 0;
+  };
+
+  virtual ~Segmenter() = default;
+
+  static absl::StatusOr<std::unique_ptr<Segmenter>> Load(const Options& options);
+
+  // Runs one batch. All inputs must come from this model's config and
+  // tokenizer. Never throws; a torch failure becomes INTERNAL.
+  virtual absl::StatusOr<std::vector<Prediction>> Predict(
+      const std::vector<const ModelInput*>& batch) = 0;
+
+  virtual const ModelConfig& config() const = 0;
+  virtual const Tokenizer& tokenizer() const = 0;
+  virtual const Provenance& provenance() const = 0;
+  // "cpu" or "cuda:N" (+ "/fp16" when autocasting).
+  virtual std::string device() const = 0;
+  virtual int64_t parameter_count() const = 0;
+  // Device memory in bytes (CUDA caching allocator); 0 on CPU.
+  virtual int64_t device_memory_allocated() const = 0;
+  virtual int64_t device_memory_reserved() const = 0;
+};
+
+}  // namespace lsms
+
+#endif  // LSMS_MODEL_SEGMENTER_H_

@@ -1,0 +1,188 @@
+// Segmenter implementation on libtorch: the only place where torch meets the
+// server-facing interface. c10::Error and std::exception are converted to
+// absl::Status here, once.
+#include <cstring>
+
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "model/checkpoint.h"
+#include "model/segmenter.h"
+
+namespace lsms {
+namespace {
+
+// A 0.75 mm pixel at 512 px, the middle of typical abdominal CT spacing.
+constexpr float kTypicalFieldOfViewMm = 0.75f * 512.0f;
+
+absl::StatusOr<torch::Device> ChooseDevice(const std::string& spec) {
+  try {
+    if (spec == "cpu") return torch::Device(torch::kCPU);
+    if (spec == "auto") {
+      return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+    }
+    torch::Device d(spec);
+    if (d.is_cuda() && !torch::cuda::is_available()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("device '", spec, "' requested but CUDA is not available in this build/host"));
+    }
+    return d;
+  } catch (const c10::Error& e) {
+    return absl::InvalidArgumentError(absl::StrCat("bad device '", spec, "': ", e.what_without_backtrace()));
+  }
+}
+
+class TorchSegmenter final : public Segmenter {
+ public:
+  TorchSegmenter(LoadedCheckpoint ckpt, std::unique_ptr<Tokenizer> tokenizer, torch::Device device,
+                 std::string autocast)
+      : info_(std::move(ckpt.info)),
+        net_(std::move(ckpt.net)),
+        tokenizer_(std::move(tokenizer)),
+        device_(device),
+        autocast_(device.is_cuda() ? std::move(autocast) : "none") {
+    net_->to(device_);
+    net_->eval();
+    for (const auto& p : net_->parameters()) parameters_ += p.numel();
+  }
+
+  absl::StatusOr<std::vector<Prediction>> Predict(
+      const std::vector<const ModelInput*>& batch) override {
+    if (batch.empty()) return std::vector<Prediction>{};
+    try {
+      return PredictOrThrow(batch);
+    } catch (const c10::Error& e) {
+      return absl::InternalError(absl::StrCat("model failure: ", e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("model failure: ", e.what()));
+    }
+  }
+
+  const ModelConfig& config() const override { return info_.config; }
+  const Tokenizer& tokenizer() const override { return *tokenizer_; }
+  const Provenance& provenance() const override { return info_.provenance; }
+  std::string device() const override {
+    std::string d = device_.str();
+    if (autocast_ != "none") absl::StrAppend(&d, "/", autocast_);
+    return d;
+  }
+  int64_t parameter_count() const override { return parameters_; }
+  int64_t device_memory_allocated() const override { return 0; }
+  int64_t device_memory_reserved() const override { return 0; }
+
+ private:
+  absl::StatusOr<std::vector<Prediction>> PredictOrThrow(
+      const std::vector<const ModelInput*>& batch) {
+    const auto& c = info_.config;
+    const int64_t b = static_cast<int64_t>(batch.size());
+    const int64_t s = c.input_size, w = static_cast<int64_t>(c.windows.size());
+    const int64_t t = c.max_tokens;
+    auto image = torch::empty({b, w, s, s});
+    auto ids = torch::empty({b, t}, torch::kLong);
+    auto mask = torch::empty({b, t}, torch::kFloat32);
+    auto mm = torch::empty({b});
+    for (int64_t i = 0; i < b; ++i) {
+      const ModelInput& in = *batch[i];
+      if (static_cast<int64_t>(in.image.size()) != w * s * s) {
+        return absl::InvalidArgumentError(absl::StrCat("sample ", i, " has ", in.image.size(),
+                                                       " floats, model needs ", w * s * s));
+      }
+      if (static_cast<int64_t>(in.tokens.ids.size()) != t) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("sample ", i, " has ", in.tokens.ids.size(), " tokens, model needs ", t));
+      }
+      std::memcpy(image[i].data_ptr<float>(), in.image.data(), in.image.size() * sizeof(float));
+      for (int64_t k = 0; k < t; ++k) {
+        ids[i][k] = static_cast<int64_t>(in.tokens.ids[k]);
+        mask[i][k] = static_cast<float>(in.tokens.attention_mask[k]);
+      }
+      mm[i] = in.mm_per_pixel > 0 ? in.mm_per_pixel : kTypicalFieldOfViewMm / s;
+    }
+    c10::InferenceMode guard;
+    NetInputs in;
+    in.image = image.to(device_);
+    in.ids = ids.to(device_);
+    in.mask = mask.to(device_);
+    in.mm_per_pixel = mm.to(device_);
+    torch::Tensor prob, present, relevance;
+    {
+      const bool cast = autocast_ != "none";
+      if (cast) {
+        at::autocast::set_enabled(true);
+        at::autocast::set_autocast_gpu_dtype(autocast_ == "bf16" ? at::kBFloat16 : at::kHalf);
+      }
+      auto out = net_->forward(in);
+      prob = net_->ReferredProbability(out, in).to(torch::kFloat32);
+      present = torch::sigmoid(out.present_logit).to(torch::kFloat32);
+      relevance = net_->TokenRelevance(prob, in.mask).to(torch::kFloat32);
+      if (cast) {
+        at::autocast::clear_cache();
+        at::autocast::set_enabled(false);
+      }
+    }
+    prob = prob.to(torch::kCPU).contiguous();
+    present = present.to(torch::kCPU).contiguous();
+    relevance = relevance.to(torch::kCPU).contiguous();
+    std::vector<Prediction> out(static_cast<size_t>(b));
+    for (int64_t i = 0; i < b; ++i) {
+      Prediction& p = out[i];
+      p.probability.rows = p.probability.cols = static_cast<int>(s);
+      const float* src = prob[i].data_ptr<float>();
+      p.probability.data.assign(src, src + s * s);
+      p.target_present = present[i].item<float>();
+      // Relevance over the expression's own tokens only.
+      const auto& tok = batch[i]->tokens;
+      p.token_relevance.assign(static_cast<size_t>(t), 0.0f);
+      float sum = 0;
+      for (int64_t k = 0; k < t; ++k) {
+        bool special = tok.attention_mask[k] == 0 || tok.ids[k] == tokenizer_->cls_id() ||
+                       tok.ids[k] == tokenizer_->sep_id();
+        if (!special) {
+          p.token_relevance[k] = relevance[i][k].item<float>();
+          sum += p.token_relevance[k];
+        }
+      }
+      if (sum > 0) {
+        for (float& r : p.token_relevance) r /= sum;
+      }
+    }
+    return out;
+  }
+
+  CheckpointInfo info_;
+  LsmsNet net_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  torch::Device device_;
+  std::string autocast_;
+  int64_t parameters_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const Options& options) {
+  if (options.autocast != "none" && options.autocast != "fp16" && options.autocast != "bf16") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("autocast must be none, fp16 or bf16, got '", options.autocast, "'"));
+  }
+  LSMS_ASSIGN_OR_RETURN(torch::Device device, ChooseDevice(options.device));
+  if (options.num_threads > 0) torch::set_num_threads(options.num_threads);
+  LSMS_ASSIGN_OR_RETURN(LoadedCheckpoint ckpt, LoadCheckpoint(options.checkpoint_path));
+  LSMS_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer,
+                        Tokenizer::FromVocabText(ckpt.info.vocab));
+  if (tokenizer->vocab_size() != ckpt.info.config.vocab_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.checkpoint_path, ": vocabulary has ", tokenizer->vocab_size(),
+        " tokens, config says ", ckpt.info.config.vocab_size));
+  }
+  try {
+    return std::unique_ptr<Segmenter>(
+        new TorchSegmenter(std::move(ckpt), std::move(tokenizer), device, options.autocast));
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("moving the model to ", device.str(), ": ",
+                                            e.what_without_backtrace()));
+  }
+}
+
+}  // namespace lsms
