@@ -1,0 +1,163 @@
+#include "server/dicom/dicom_image.h"
+
+#include <mutex>
+#include <new>
+
+#include "absl/strings/str_cat.h"
+#include "dcmtk/dcmdata/dccodec.h"
+#include "dcmtk/dcmdata/dcdict.h"
+#include "dcmtk/dcmdata/dcistrmb.h"
+#include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmimgle/dcmimage.h"
+#include "dcmtk/dcmjpeg/djdecode.h"
+#include "dcmtk/dcmjpls/djdecode.h"
+#include "dcmtk/oflog/oflog.h"
+
+namespace lsms {
+namespace {
+
+std::string GetString(DcmDataset* ds, const DcmTagKey& tag) {
+  OFString v;
+  if (ds->findAndGetOFString(tag, v).good()) return std::string(v.c_str());
+  return "";
+}
+
+absl::StatusOr<DecodedSlice> DecodeOrThrow(absl::string_view bytes, const DicomLimits& limits) {
+  if (bytes.empty()) return absl::InvalidArgumentError("DICOM: empty input");
+  if (bytes.size() > limits.max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("DICOM: ", bytes.size(), " bytes exceeds the limit of ", limits.max_bytes));
+  }
+  DcmInputBufferStream is;
+  is.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+  is.setEos();
+  DcmFileFormat ff;
+  ff.transferInit();
+  // Bounded read: no element may claim more than the input holds.
+  OFCondition cond = ff.read(is, EXS_Unknown, EGL_noChange, static_cast<Uint32>(bytes.size()));
+  ff.transferEnd();
+  if (cond.bad()) {
+    return absl::InvalidArgumentError(absl::StrCat("DICOM: not a readable Part-10 file (", cond.text(), ")"));
+  }
+  DcmDataset* ds = ff.getDataset();
+  DecodedSlice out;
+  E_TransferSyntax xfer = ds->getOriginalXfer();
+  DcmXfer xf(xfer);
+  out.transfer_syntax = xf.getXferID();
+  if (!ds->tagExists(DCM_PixelData)) return absl::InvalidArgumentError("DICOM: no PixelData");
+  Uint16 rows = 0, cols = 0, bits_alloc = 0, samples = 1;
+  if (ds->findAndGetUint16(DCM_Rows, rows).bad() || ds->findAndGetUint16(DCM_Columns, cols).bad()) {
+    return absl::InvalidArgumentError("DICOM: Rows/Columns missing");
+  }
+  if (rows == 0 || cols == 0 || rows > limits.max_rows || cols > limits.max_cols) {
+    return absl::InvalidArgumentError(absl::StrCat("DICOM: image ", cols, "x", rows,
+                                                   " outside the limits 1..", limits.max_cols, "x1..",
+                                                   limits.max_rows));
+  }
+  if (ds->findAndGetUint16(DCM_BitsAllocated, bits_alloc).bad() ||
+      (bits_alloc != 8 && bits_alloc != 16 && bits_alloc != 32)) {
+    return absl::InvalidArgumentError(absl::StrCat("DICOM: unsupported BitsAllocated ", bits_alloc));
+  }
+  ds->findAndGetUint16(DCM_SamplesPerPixel, samples);
+  out.photometric = GetString(ds, DCM_PhotometricInterpretation);
+  if (samples != 1 || (out.photometric != "MONOCHROME1" && out.photometric != "MONOCHROME2")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "DICOM: only monochrome images are supported (PhotometricInterpretation '",
+        out.photometric, "', SamplesPerPixel ", samples, ")"));
+  }
+  Sint32 frames = 1;
+  if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("DICOM: ", frames, " frames; send one single-frame slice per request"));
+  }
+  if (xf.isEncapsulated()) {
+    if (!DcmCodecList::canChangeCoding(xfer, EXS_LittleEndianExplicit)) {
+      return absl::UnimplementedError(absl::StrCat("DICOM: transfer syntax ", xf.getXferName(),
+                                                   " (", xf.getXferID(), ") is not supported"));
+    }
+  } else {
+    DcmElement* px = nullptr;
+    if (ds->findAndGetElement(DCM_PixelData, px).bad() || px == nullptr) {
+      return absl::InvalidArgumentError("DICOM: PixelData unreadable");
+    }
+    const size_t need = static_cast<size_t>(rows) * cols * (bits_alloc / 8);
+    if (px->getLength() < need) {
+      return absl::InvalidArgumentError(absl::StrCat("DICOM: PixelData has ", px->getLength(),
+                                                     " bytes, Rows x Columns x BitsAllocated need ",
+                                                     need));
+    }
+  }
+  double slope = 1.0, intercept = 0.0;
+  ds->findAndGetFloat64(DCM_RescaleSlope, slope);
+  ds->findAndGetFloat64(DCM_RescaleIntercept, intercept);
+  if (slope == 0.0) return absl::InvalidArgumentError("DICOM: RescaleSlope is 0");
+  Float64 ps = 0;
+  if (ds->findAndGetFloat64(DCM_PixelSpacing, ps, 0).good() && ps > 0) {
+    out.row_spacing_mm = ps;
+    if (ds->findAndGetFloat64(DCM_PixelSpacing, ps, 1).good() && ps > 0) out.col_spacing_mm = ps;
+    else out.col_spacing_mm = out.row_spacing_mm;
+  }
+  out.sop_class_uid = GetString(ds, DCM_SOPClassUID);
+  out.sop_instance_uid = GetString(ds, DCM_SOPInstanceUID);
+  out.series_instance_uid = GetString(ds, DCM_SeriesInstanceUID);
+  out.study_instance_uid = GetString(ds, DCM_StudyInstanceUID);
+  out.frame_of_reference_uid = GetString(ds, DCM_FrameOfReferenceUID);
+
+  // Stored values only; slope/intercept applied in double below (DCMTK's own
+  // modality transform truncates to integers).
+  DicomImage img(ds, xfer, CIF_IgnoreModalityTransformation, 0, 1);
+  if (img.getStatus() != EIS_Normal) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("DICOM: cannot decode pixels (", DicomImage::getString(img.getStatus()), ")"));
+  }
+  const DiPixel* px = img.getInterData();
+  if (px == nullptr || px->getData() == nullptr || px->getCount() < static_cast<unsigned long>(rows) * cols) {
+    return absl::InvalidArgumentError("DICOM: decoded pixel data is incomplete");
+  }
+  out.hu.rows = rows;
+  out.hu.cols = cols;
+  out.hu.data.resize(static_cast<size_t>(rows) * cols);
+  const size_t n = out.hu.data.size();
+  auto convert = [&](const auto* src) {
+    for (size_t i = 0; i < n; ++i) out.hu.data[i] = static_cast<float>(src[i] * slope + intercept);
+  };
+  switch (px->getRepresentation()) {
+    case EPR_Uint8: convert(static_cast<const Uint8*>(px->getData())); break;
+    case EPR_Sint8: convert(static_cast<const Sint8*>(px->getData())); break;
+    case EPR_Uint16: convert(static_cast<const Uint16*>(px->getData())); break;
+    case EPR_Sint16: convert(static_cast<const Sint16*>(px->getData())); break;
+    case EPR_Uint32: convert(static_cast<const Uint32*>(px->getData())); break;
+    case EPR_Sint32: convert(static_cast<const Sint32*>(px->getData())); break;
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::Status InitDicomCodecs() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
+    DcmRLEDecoderRegistration::registerCodecs();
+    DJDecoderRegistration::registerCodecs();
+    DJLSDecoderRegistration::registerCodecs();
+  });
+  if (!dcmDataDict.isDictionaryLoaded()) {
+    return absl::FailedPreconditionError(
+        "DCMTK data dictionary not loaded (install libdcmtk17 or set DCMDICTPATH)");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DecodedSlice> DecodeDicom(absl::string_view bytes, const DicomLimits& limits) {
+  try {
+    return DecodeOrThrow(bytes, limits);
+  } catch (const std::bad_alloc&) {
+    return absl::InvalidArgumentError("DICOM: image too large to decode");
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("DICOM: decoder failure: ", e.what()));
+  }
+}
+
+}  // namespace lsms

@@ -1,0 +1,113 @@
+#include "model/checkpoint.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "model/segmenter.h"
+#include "model/tokenizer.h"
+
+namespace lsms {
+namespace {
+
+std::string TempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / (name + std::to_string(::getpid()))).string();
+}
+
+CheckpointInfo Info(int input = 64) {
+  CheckpointInfo info;
+  info.vocab = Tokenizer::BuildVocab({"the largest lesion"});
+  info.config = *ModelConfig::FromPreset("nano");
+  info.config.input_size = input;
+  info.config.vocab_size = (*Tokenizer::FromVocabText(info.vocab))->vocab_size();
+  info.provenance.version = "test-1";
+  info.provenance.legs = {"leg 1"};
+  return info;
+}
+
+TEST(CheckpointTest, SaveLoadRoundTripIsBitExact) {
+  CheckpointInfo info = Info();
+  torch::manual_seed(1);
+  LsmsNet net(info.config);
+  const std::string path = TempPath("ckpt");
+  ASSERT_TRUE(SaveCheckpoint(path, *net, info).ok());
+  auto loaded = LoadCheckpoint(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->info.provenance.version, "test-1");
+  EXPECT_EQ(loaded->info.provenance.legs, std::vector<std::string>{"leg 1"});
+  EXPECT_EQ(loaded->info.config.ToJson(), info.config.ToJson());
+  auto a = net->named_parameters();
+  auto b = loaded->net->named_parameters();
+  for (const auto& p : a) EXPECT_TRUE(torch::equal(p.value(), b[p.key()])) << p.key();
+  auto ab = net->named_buffers();
+  auto bb = loaded->net->named_buffers();
+  for (const auto& p : ab) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
+  std::remove(path.c_str());
+}
+
+TEST(CheckpointTest, MismatchedShapesFailWithTheTensorName) {
+  CheckpointInfo info = Info();
+  LsmsNet net(info.config);
+  const std::string path = TempPath("ckpt_bad");
+  ASSERT_TRUE(SaveCheckpoint(path, *net, info).ok());
+  auto file = *SafetensorsFile::Load(path);
+  ModelConfig other = info.config;
+  other.channels = {16, 64, 128, 256};
+  LsmsNet wrong(other);
+  auto st = LoadWeights(file, *wrong);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("vision.stem.0.weight"), std::string::npos) << st.message();
+  std::remove(path.c_str());
+}
+
+TEST(CheckpointTest, LoadsHuggingFaceBertNamesFromSafetensors) {
+  ModelConfig c = Info().config;
+  TextEncoder source(c), target(c);
+  // Write the source encoder as an HF file would name it (with "bert." prefix
+  // and a pooler that must be ignored).
+  SafetensorsFile f;
+  for (const auto& p : source->named_parameters()) {
+    auto t = p.value().contiguous();
+    TensorView v{DType::kF32, std::vector<int64_t>(t.sizes().begin(), t.sizes().end()),
+                 std::string(static_cast<const char*>(t.data_ptr()), t.numel() * 4)};
+    f.tensors["bert." + p.key()] = v;
+  }
+  f.tensors["bert.pooler.dense.weight"] = {DType::kF32, {1}, std::string(4, '\0')};
+  auto st = LoadBertWeights(*SafetensorsFile::Parse(f.Serialize()), *target);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_TRUE(torch::equal(source->embeddings->word_embeddings->weight,
+                           target->embeddings->word_embeddings->weight));
+  // A missing tensor is named.
+  f.tensors.erase("bert.encoder.layer.0.attention.self.query.weight");
+  st = LoadBertWeights(*SafetensorsFile::Parse(f.Serialize()), *target);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("encoder.layer.0.attention.self.query.weight"), std::string::npos);
+}
+
+TEST(CheckpointTest, SegmenterPredictsFromCheckpoint) {
+  CheckpointInfo info = Info();
+  LsmsNet net(info.config);
+  const std::string path = TempPath("ckpt_seg");
+  ASSERT_TRUE(SaveCheckpoint(path, *net, info).ok());
+  auto seg = Segmenter::Load({path, "cpu", "none", 1});
+  ASSERT_TRUE(seg.ok()) << seg.status();
+  ModelInput in;
+  Image hu{50, 70, std::vector<float>(50 * 70, 40.0f)};
+  Letterbox box;
+  in.image = PreprocessHu(hu, (*seg)->config(), &box);
+  in.tokens = (*seg)->tokenizer().Encode("the largest lesion", (*seg)->config().max_tokens);
+  auto out = (*seg)->Predict({&in, &in});
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ((*out)[0].probability.rows, 64);
+  EXPECT_EQ((*out)[0].token_relevance.size(), static_cast<size_t>(info.config.max_tokens));
+  ModelInput bad = in;
+  bad.image.resize(3);
+  EXPECT_EQ((*seg)->Predict({&bad}).status().code(), absl::StatusCode::kInvalidArgument);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace lsms

@@ -1,0 +1,71 @@
+#include "server/dicom/dicom_image.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "common/png_codec.h"
+#include "tools/synth/dicom_writer.h"
+#include "tools/synth/phantom.h"
+
+namespace lsms {
+namespace {
+
+std::string SampleDicom() {
+  synth::PhantomOptions o;
+  o.size = 96;
+  synth::Phantom p = synth::GeneratePhantom(3, o);
+  synth::CtSliceInfo info;
+  info.spacing_mm = 0.7;
+  return *synth::EncodeCtSlice(p.hu, info);
+}
+
+class DicomImageTest : public testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(InitDicomCodecs().ok()); }
+};
+
+TEST_F(DicomImageTest, RejectsNonDicomWithInvalidArgument) {
+  auto r = DecodeDicom("this is not a DICOM file at all, just text............");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodeDicom("").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(DicomImageTest, RejectsTruncatedFile) {
+  std::string d = SampleDicom();
+  auto r = DecodeDicom(absl::string_view(d).substr(0, d.size() - 2000));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+}
+
+TEST_F(DicomImageTest, EnforcesSizeLimits) {
+  DicomLimits limits;
+  limits.max_rows = 64;
+  auto r = DecodeDicom(SampleDicom(), limits);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("limits"), std::string::npos);
+}
+
+TEST_F(DicomImageTest, CompressedTransferSyntaxesDecodeIdentically) {
+  const auto dir = std::filesystem::temp_directory_path() / ("lsms_dcm_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string raw = (dir / "raw.dcm").string();
+  ASSERT_TRUE(WriteFile(raw, SampleDicom()).ok());
+  auto reference = DecodeDicom(*ReadFile(raw));
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  // dcmtk's command-line encoders (package dcmtk), all lossless.
+  const std::vector<std::pair<std::string, std::string>> variants = {
+      {"rle", "dcmcrle"}, {"jpegls", "dcmcjpls"}, {"jpegll", "dcmcjpeg --encode-lossless-sv1"}};
+  for (const auto& [name, tool] : variants) {
+    const std::string out = (dir / (name + ".dcm")).string();
+    ASSERT_EQ(std::system((tool + " " + raw + " " + out).c_str()), 0) << tool;
+    auto slice = DecodeDicom(*ReadFile(out));
+    ASSERT_TRUE(slice.ok()) << name << ": " << slice.status();
+    EXPECT_NE(slice->transfer_syntax, reference->transfer_syntax) << name;
+    EXPECT_EQ(slice->hu.data, reference->hu.data) << name;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace lsms

@@ -1,0 +1,60 @@
+#include "server/server.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "lsms/v1/segmentation.grpc.pb.h"
+#include "tests/server/test_checkpoint.h"
+
+namespace lsms {
+namespace {
+
+TEST(ServerTest, ServesModelInfoAndHealthOnLoopback) {
+  const std::string ckpt = testing::WriteTestCheckpoint("server_info");
+  ServerOptions o;
+  o.listen_address = "127.0.0.1:0";
+  o.model.checkpoint_path = ckpt;
+  o.model.device = "cpu";
+  auto server = Server::Create(o);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = lsms::v1::SegmentationService::NewStub(channel);
+  grpc::ClientContext ctx;
+  lsms::v1::ModelInfo info;
+  ASSERT_TRUE(stub->GetModelInfo(&ctx, {}, &info).ok());
+  EXPECT_EQ(info.preset(), "nano");
+  EXPECT_EQ(info.input_size(), 64u);
+  EXPECT_EQ(info.device(), "cpu");
+  EXPECT_EQ(info.version(), "test-checkpoint");
+  EXPECT_GT(info.parameter_count(), 1000u);
+
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext hctx;
+  grpc::health::v1::HealthCheckResponse hr;
+  ASSERT_TRUE(health->Check(&hctx, {}, &hr).ok());
+  EXPECT_EQ(hr.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  (*server)->Shutdown();
+  // After shutdown the server no longer answers.
+  grpc::ClientContext ctx2;
+  ctx2.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  EXPECT_FALSE(stub->GetModelInfo(&ctx2, {}, &info).ok());
+  std::remove(ckpt.c_str());
+}
+
+TEST(ServerTest, FailsClearlyOnMissingCheckpoint) {
+  ServerOptions o;
+  o.listen_address = "127.0.0.1:0";
+  o.model.checkpoint_path = "/nonexistent/model.safetensors";
+  auto server = Server::Create(o);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("/nonexistent/model.safetensors"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lsms

@@ -1,0 +1,31 @@
+#include "tests/server/test_checkpoint.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+#include "model/checkpoint.h"
+#include "model/tokenizer.h"
+#include "tools/synth/expression_grammar.h"
+
+namespace lsms::testing {
+
+std::string WriteTestCheckpoint(const std::string& name) {
+  CheckpointInfo info;
+  info.vocab = Tokenizer::BuildVocab(synth::GrammarCorpus());
+  info.config = *ModelConfig::FromPreset("nano");
+  info.config.input_size = 64;
+  info.config.vocab_size = (*Tokenizer::FromVocabText(info.vocab))->vocab_size();
+  info.provenance.version = "test-checkpoint";
+  torch::manual_seed(1);
+  LsmsNet net(info.config);
+  const std::string path =
+      (std::filesystem::temp_directory_path() / (name + std::to_string(::getpid()) + ".safetensors")).string();
+  if (!SaveCheckpoint(path, *net, info).ok()) throw std::runtime_error("cannot write " + path);
+  return path;
+}
+
+}  // namespace lsms::testing

@@ -1,0 +1,79 @@
+#include "tools/synth/dicom_writer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "dcmtk/dcmdata/dcostrmb.h"
+#include "dcmtk/dcmdata/dctk.h"
+
+namespace lsms::synth {
+
+absl::StatusOr<std::string> EncodeCtSlice(const Image& hu, const CtSliceInfo& info) {
+  DcmFileFormat ff;
+  DcmDataset* ds = ff.getDataset();
+  char uid[100];
+  auto put = [&](const DcmTagKey& tag, const std::string& v) { ds->putAndInsertString(tag, v.c_str()); };
+  put(DCM_SOPClassUID, UID_CTImageStorage);
+  put(DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT));
+  put(DCM_StudyInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_STUDY_UID_ROOT));
+  put(DCM_SeriesInstanceUID, info.series_uid.empty() ? dcmGenerateUniqueIdentifier(uid, SITE_SERIES_UID_ROOT)
+                                                     : info.series_uid);
+  put(DCM_FrameOfReferenceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT));
+  put(DCM_Modality, "CT");
+  put(DCM_PatientName, "SYNTHETIC^PHANTOM");
+  put(DCM_PatientID, info.patient_id);
+  put(DCM_PatientBirthDate, "");
+  put(DCM_PatientSex, "O");
+  put(DCM_StudyDate, "20260101");
+  put(DCM_StudyTime, "000000");
+  put(DCM_StudyID, "SYNTH");
+  put(DCM_AccessionNumber, "");
+  put(DCM_ReferringPhysicianName, "");
+  put(DCM_Manufacturer, "lsms-synth");
+  put(DCM_SeriesNumber, "1");
+  put(DCM_InstanceNumber, std::to_string(info.instance_number));
+  put(DCM_ImageType, "DERIVED\\SECONDARY\\AXIAL");
+  put(DCM_SeriesDescription, "Synthetic abdominal CT phantom (not a patient)");
+  put(DCM_ImagePositionPatient, absl::StrCat(-hu.cols * info.spacing_mm / 2, "\\", -hu.rows * info.spacing_mm / 2, "\\0"));
+  put(DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
+  put(DCM_SliceThickness, "5");
+  put(DCM_KVP, "120");
+  put(DCM_PhotometricInterpretation, "MONOCHROME2");
+  ds->putAndInsertUint16(DCM_SamplesPerPixel, 1);
+  ds->putAndInsertUint16(DCM_Rows, static_cast<Uint16>(hu.rows));
+  ds->putAndInsertUint16(DCM_Columns, static_cast<Uint16>(hu.cols));
+  ds->putAndInsertUint16(DCM_BitsAllocated, 16);
+  ds->putAndInsertUint16(DCM_BitsStored, 16);
+  ds->putAndInsertUint16(DCM_HighBit, 15);
+  ds->putAndInsertUint16(DCM_PixelRepresentation, 1);
+  put(DCM_PixelSpacing, absl::StrCat(info.spacing_mm, "\\", info.spacing_mm));
+  put(DCM_RescaleSlope, absl::StrCat(info.rescale_slope));
+  put(DCM_RescaleIntercept, absl::StrCat(info.rescale_intercept));
+  put(DCM_RescaleType, "HU");
+  put(DCM_WindowCenter, "40");
+  put(DCM_WindowWidth, "400");
+  std::vector<Sint16> px(hu.data.size());
+  for (size_t i = 0; i < px.size(); ++i) {
+    double stored = std::round((hu.data[i] - info.rescale_intercept) / info.rescale_slope);
+    px[i] = static_cast<Sint16>(std::clamp(stored, -32768.0, 32767.0));
+  }
+  ds->putAndInsertUint16Array(DCM_PixelData, reinterpret_cast<const Uint16*>(px.data()),
+                              static_cast<unsigned long>(px.size()));
+  OFCondition c = ff.validateMetaInfo(EXS_LittleEndianExplicit);
+  if (c.bad()) return absl::InternalError(absl::StrCat("DICOM meta: ", c.text()));
+  const Uint32 len = ff.calcElementLength(EXS_LittleEndianExplicit, EET_ExplicitLength);
+  std::string buf(len + 4096, '\0');
+  DcmOutputBufferStream os(buf.data(), buf.size());
+  ff.transferInit();
+  c = ff.write(os, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
+  ff.transferEnd();
+  if (c.bad()) return absl::InternalError(absl::StrCat("DICOM write: ", c.text()));
+  void* p = nullptr;
+  offile_off_t n = 0;
+  os.flushBuffer(p, n);
+  return std::string(static_cast<const char*>(p), static_cast<size_t>(n));
+}
+
+}  // namespace lsms::synth
