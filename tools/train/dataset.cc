@@ -1,0 +1,131 @@
+#include "tools/train/dataset.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/png_codec.h"
+#include "common/status_macros.h"
+#include "server/dicom/dicom_image.h"
+
+namespace lsms::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::StatusOr<PngImage> LoadPng(const fs::path& p) {
+  LSMS_ASSIGN_OR_RETURN(std::string bytes, ReadFile(p.string()));
+  LSMS_ASSIGN_OR_RETURN(PngImage img, DecodePng(bytes));
+  if (img.channels != 1) return absl::InvalidArgumentError(absl::StrCat(p.string(), ": mask is not greyscale"));
+  return img;
+}
+
+std::vector<uint8_t> ToModelMask(const std::vector<uint8_t>& m, int rows, int cols, const Letterbox& box) {
+  Image img{rows, cols, std::vector<float>(m.begin(), m.end())};
+  Image out = ToModel(img, box);
+  std::vector<uint8_t> r(out.data.size());
+  for (size_t i = 0; i < r.size(); ++i) r[i] = out.data[i] > 0.5f;
+  return r;
+}
+
+}  // namespace
+
+absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfig& config) {
+  LSMS_RETURN_IF_ERROR(InitDicomCodecs());
+  std::ifstream in(options.manifest);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open manifest ", options.manifest));
+  const fs::path root = fs::path(options.manifest).parent_path();
+  Dataset ds;
+  std::map<std::string, int> image_index;
+  std::map<std::pair<int, std::string>, int> groups;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("image") || !j.contains("mask") || !j.contains("expression")) {
+      return absl::InvalidArgumentError(absl::StrCat(options.manifest, ":", line_no,
+                                                     ": needs image, mask and expression"));
+    }
+    const std::string split = j.value("split", "train");
+    if (!options.split.empty() && split != options.split) continue;
+    const std::string image_path = j["image"].get<std::string>();
+    auto it = image_index.find(image_path);
+    if (it == image_index.end()) {
+      if (options.max_images && ds.images.size() >= options.max_images) continue;
+      ImageEntry e;
+      e.path = image_path;
+      e.id = j.value("image_id", image_path);
+      LSMS_ASSIGN_OR_RETURN(std::string bytes, ReadFile((root / image_path).string()));
+      auto slice = DecodeDicom(bytes);
+      if (!slice.ok()) return absl::InvalidArgumentError(absl::StrCat(image_path, ": ", slice.status().message()));
+      e.input = PreprocessHu(slice->hu, config, &e.box);
+      if (slice->row_spacing_mm > 0) {
+        e.mm_per_pixel = static_cast<float>(std::sqrt(slice->row_spacing_mm * slice->col_spacing_mm) / e.box.scale);
+      }
+      if (j.contains("instances")) {
+        LSMS_ASSIGN_OR_RETURN(PngImage labels, LoadPng(root / j["instances"].get<std::string>()));
+        std::set<int> ids(labels.pixels.begin(), labels.pixels.end());
+        e.all_lesions_original.assign(labels.pixels.size(), 0);
+        for (size_t i = 0; i < labels.pixels.size(); ++i) e.all_lesions_original[i] = labels.pixels[i] != 0;
+        for (int id : ids) {
+          if (id == 0) continue;
+          std::vector<uint8_t> m(labels.pixels.size());
+          for (size_t i = 0; i < m.size(); ++i) m[i] = labels.pixels[i] == id;
+          auto mm = ToModelMask(m, labels.height, labels.width, e.box);
+          bool any = false;
+          for (uint8_t v : mm) any = any || v;
+          if (!any) continue;  // a lesion too small to survive resizing
+          e.instances.push_back(std::move(mm));
+          e.instance_ids.push_back(id);
+        }
+      }
+      if (j.contains("liver")) {
+        LSMS_ASSIGN_OR_RETURN(PngImage liver, LoadPng(root / j["liver"].get<std::string>()));
+        std::vector<uint8_t> m(liver.pixels.size());
+        for (size_t i = 0; i < m.size(); ++i) m[i] = liver.pixels[i] != 0;
+        e.liver = ToModelMask(m, liver.height, liver.width, e.box);
+      }
+      if (options.keep_hu) e.hu = std::move(slice->hu);
+      it = image_index.emplace(image_path, static_cast<int>(ds.images.size())).first;
+      ds.images.push_back(std::move(e));
+    }
+    Sample s;
+    s.image = it->second;
+    s.expression = j["expression"].get<std::string>();
+    s.kind = j.value("kind", "");
+    if (j.contains("targets")) s.targets = j["targets"].get<std::vector<int>>();
+    LSMS_ASSIGN_OR_RETURN(PngImage mask, LoadPng(root / j["mask"].get<std::string>()));
+    const ImageEntry& img = ds.images[s.image];
+    if (mask.width != img.box.cols || mask.height != img.box.rows) {
+      return absl::InvalidArgumentError(absl::StrCat(j["mask"].get<std::string>(), ": mask is ", mask.width, "x",
+                                                     mask.height, ", image is ", img.box.cols, "x", img.box.rows));
+    }
+    s.mask_original.resize(mask.pixels.size());
+    for (size_t i = 0; i < mask.pixels.size(); ++i) s.mask_original[i] = mask.pixels[i] != 0;
+    s.mask = ToModelMask(s.mask_original, mask.height, mask.width, img.box);
+    // Samples of one image with the same target set are positives of each other.
+    std::string key;
+    if (!s.targets.empty() || j.contains("targets")) {
+      for (int t : s.targets) absl::StrAppend(&key, t, ",");
+    } else {
+      key = std::to_string(std::hash<std::string_view>()(std::string_view(
+          reinterpret_cast<const char*>(s.mask_original.data()), s.mask_original.size())));
+    }
+    auto g = groups.emplace(std::make_pair(s.image, key), static_cast<int>(groups.size())).first;
+    s.group = g->second;
+    ds.by_kind[s.kind].push_back(static_cast<int>(ds.samples.size()));
+    ds.samples.push_back(std::move(s));
+  }
+  if (ds.samples.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(options.manifest, ": no samples in split '", options.split, "'"));
+  }
+  return ds;
+}
+
+}  // namespace lsms::train

@@ -1,0 +1,63 @@
+// The referring-lesion dataset in memory, shared by lsms-train and lsms-eval.
+// Reads a JSONL manifest (one expression per line):
+//   {"image": "images/x.dcm", "mask": "masks/x_e0.png", "expression": "...",
+//    "kind": "size_rank", "split": "train", "image_id": "x",
+//    "instances": "masks/x_lesions.png", "liver": "masks/x_liver.png"}
+// Only image, mask and expression are required (real data: DICOM slices and
+// 8-bit PNG masks, non-zero = lesion); instances/liver enable the auxiliary
+// and selection-head targets. Images are decoded once and kept preprocessed
+// at the model's input size. Torch-free.
+#ifndef LSMS_TOOLS_TRAIN_DATASET_H_
+#define LSMS_TOOLS_TRAIN_DATASET_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/model_config.h"
+#include "model/preprocess.h"
+
+namespace lsms::train {
+
+struct Sample {
+  std::string expression;
+  std::string kind;        // "" when the manifest has none
+  std::vector<uint8_t> mask;  // size×size {0,1} on the model grid
+  std::vector<uint8_t> mask_original;  // original resolution, for evaluation
+  int image = 0;           // index into Dataset::images
+  int group = 0;           // same target set within an image → same group
+  std::vector<int> targets;  // lesion ids (when known)
+};
+
+struct ImageEntry {
+  std::string id;
+  std::string path;
+  std::vector<float> input;     // windows×size×size preprocessed
+  Letterbox box;
+  float mm_per_pixel = 0;       // per model pixel; 0 unknown
+  Image hu;                     // original HU (kept for overlays/eval only if asked)
+  std::vector<std::vector<uint8_t>> instances;  // per lesion: size×size {0,1}
+  std::vector<int> instance_ids;
+  std::vector<uint8_t> liver;   // size×size, empty when unknown
+  std::vector<uint8_t> all_lesions_original;  // union of instances, original grid
+};
+
+struct Dataset {
+  std::vector<ImageEntry> images;
+  std::vector<Sample> samples;
+  std::map<std::string, std::vector<int>> by_kind;  // sample indices
+};
+
+struct LoadOptions {
+  std::string manifest;
+  std::string split;           // "train", "val", "test" or "" for all
+  size_t max_images = 0;       // 0 = all
+  bool keep_hu = false;
+};
+
+absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfig& config);
+
+}  // namespace lsms::train
+
+#endif  // LSMS_TOOLS_TRAIN_DATASET_H_

@@ -1,0 +1,47 @@
+// lsms-train's training loop: AdamW with parameter groups, warm-up then cosine
+// or poly decay over a fixed number of steps, gradient clipping, augmentation
+// (scale/rotation/translation, HU noise, contrast jitter, horizontal flip
+// together with swapping left/right words), several expressions of the same
+// image per batch, periodic validation, best/last checkpoints, resume, CSV log,
+// progress line with ETA.
+#ifndef LSMS_TOOLS_TRAIN_TRAINER_H_
+#define LSMS_TOOLS_TRAIN_TRAINER_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace lsms::train {
+
+struct TrainOptions {
+  std::string manifest;
+  std::string out_dir = "runs/nano";
+  std::string preset = "nano";
+  int input_size = 0;             // 0 = preset's
+  std::string init_checkpoint;    // start from these weights (config taken from it)
+  std::string bert_safetensors;   // initialise the text encoder from real BERT
+  std::string vocab;              // default: vocab.txt beside the manifest
+  bool resume = false;            // continue from out_dir/last.*
+  int steps = 3000;
+  int images_per_batch = 4;
+  int expressions_per_image = 4;
+  double lr = 4e-4;
+  double text_lr = 0;             // 0 = lr (3e-5 suits a pretrained BERT)
+  double weight_decay = 1e-2;
+  int warmup = 150;
+  std::string schedule = "cosine";  // or "poly"
+  double clip = 1.0;
+  int val_every = 250;
+  int val_images = 60;
+  uint64_t seed = 1;
+  int threads = 0;
+  bool augment = true;
+  double flip_probability = 0.5;
+  std::string command_line;       // recorded in provenance
+};
+
+absl::Status Train(const TrainOptions& options);
+
+}  // namespace lsms::train
+
+#endif  // LSMS_TOOLS_TRAIN_TRAINER_H_
