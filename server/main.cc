@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -20,6 +21,15 @@ ABSL_FLAG(std::string, autocast, "none", "Mixed precision on CUDA: none, fp16 or
 ABSL_FLAG(int, threads, 0, "Intra-op CPU threads per model instance; 0 = libtorch default.");
 ABSL_FLAG(int, max_receive_mb, 64, "Largest accepted request, MiB.");
 ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(20), "On SIGTERM, time allowed for in-flight work.");
+ABSL_FLAG(int, instances, 1, "Model instances (worker threads; one CUDA stream each on GPU).");
+ABSL_FLAG(int, max_batch_size, 8, "Largest batch; warm-up may cap it lower (see --cap_batch_by_throughput).");
+ABSL_FLAG(bool, cap_batch_by_throughput, true, "At warm-up, cap the batch size at the best measured images/s.");
+ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(5), "Longest the oldest queued request waits for a batch.");
+ABSL_FLAG(int, max_queue_size, 256, "Queued requests before RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_expression_bytes, 512, "Longest accepted expression, bytes.");
+ABSL_FLAG(int, max_image_side, 4096, "Largest accepted image rows/columns.");
+ABSL_FLAG(std::string, port_file, "", "If set, write the bound gRPC port to this file once listening.");
+ABSL_FLAG(int, max_series_slices, 2000, "Slices per SegmentSeries stream.");
 
 namespace {
 
@@ -51,10 +61,19 @@ int main(int argc, char** argv) {
   }
   lsms::ServerOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
-  options.model.checkpoint_path = absl::GetFlag(FLAGS_checkpoint);
-  options.model.device = absl::GetFlag(FLAGS_device);
-  options.model.autocast = absl::GetFlag(FLAGS_autocast);
-  options.model.num_threads = absl::GetFlag(FLAGS_threads);
+  options.runner.model.checkpoint_path = absl::GetFlag(FLAGS_checkpoint);
+  options.runner.model.device = absl::GetFlag(FLAGS_device);
+  options.runner.model.autocast = absl::GetFlag(FLAGS_autocast);
+  options.runner.model.num_threads = absl::GetFlag(FLAGS_threads);
+  options.runner.num_instances = absl::GetFlag(FLAGS_instances);
+  options.runner.cap_batch_size_by_throughput = absl::GetFlag(FLAGS_cap_batch_by_throughput);
+  options.runner.batching.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
+  options.runner.batching.max_queue_delay = absl::GetFlag(FLAGS_max_queue_delay);
+  options.runner.batching.max_queue_size = absl::GetFlag(FLAGS_max_queue_size);
+  options.service.limits.max_expression_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_expression_bytes));
+  options.service.limits.dicom.max_rows = options.service.limits.dicom.max_cols = absl::GetFlag(FLAGS_max_image_side);
+  options.service.limits.dicom.max_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_receive_mb)) << 20;
+  options.service.max_series_slices = absl::GetFlag(FLAGS_max_series_slices);
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_mb) << 20;
   options.drain_grace = absl::GetFlag(FLAGS_drain_grace);
   auto server = lsms::Server::Create(options);
@@ -62,16 +81,28 @@ int main(int argc, char** argv) {
     std::cerr << "lsms-server: " << server.status() << "\n";
     return 1;
   }
-  std::cerr << "lsms-server: listening on port " << (*server)->port() << std::endl;
+  std::cerr << "lsms-server: listening on port " << (*server)->port() << " (NOT_SERVING until warm)" << std::endl;
+  if (!absl::GetFlag(FLAGS_port_file).empty()) {
+    std::ofstream(absl::GetFlag(FLAGS_port_file)) << (*server)->port() << "\n";
+  }
   std::thread waiter([&] {
     char sig = 0;
     while (read(g_signal_pipe[0], &sig, 1) < 0 && errno == EINTR) {
     }
-    std::cerr << "lsms-server: signal " << static_cast<int>(sig) << ", draining" << std::endl;
+    if (sig != 0) std::cerr << "lsms-server: signal " << static_cast<int>(sig) << ", draining" << std::endl;
     (*server)->Shutdown();
   });
+  int exit_code = 0;
+  if (auto st = (*server)->WarmUp(); !st.ok()) {
+    std::cerr << "lsms-server: warm-up failed: " << st << std::endl;
+    exit_code = 1;
+    (*server)->Shutdown();
+  } else {
+    std::cerr << "lsms-server: SERVING" << std::endl;
+  }
   (*server)->Wait();
+  OnSignal(0);  // release the waiter if no signal came
   waiter.join();
   std::cerr << "lsms-server: stopped" << std::endl;
-  return 0;
+  return exit_code;
 }

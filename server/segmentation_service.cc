@@ -1,11 +1,91 @@
 #include "server/segmentation_service.h"
 
-namespace lsms {
+#include "absl/time/clock.h"
+#include "server/request_log.h"
+#include "server/series_reactor.h"
 
-grpc::ServerUnaryReactor* SegmentationService::GetModelInfo(
-    grpc::CallbackServerContext* context, const lsms::v1::GetModelInfoRequest* /*request*/,
-    lsms::v1::ModelInfo* response) {
-  *response = info_;
+namespace lsms {
+namespace {
+
+// Unary Segment: owns the cancel flag; deletes itself when gRPC is done.
+class SegmentReactor final : public grpc::ServerUnaryReactor {
+ public:
+  SegmentReactor() : cancel_(std::make_shared<std::atomic<bool>>(false)) {}
+  void OnCancel() override { cancel_->store(true); }
+  void OnDone() override { delete this; }
+  std::shared_ptr<std::atomic<bool>> cancel_flag() const { return cancel_; }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> cancel_;
+};
+
+}  // namespace
+
+SegmentationService::SegmentationService(ModelRunner* runner, lsms::v1::ModelInfo info,
+                                         const ServiceOptions& options)
+    : runner_(runner),
+      options_(options),
+      preprocessor_(runner->model().config(), runner->model().tokenizer(), options.limits),
+      info_(std::move(info)) {}
+
+void SegmentationService::SetModelInfo(lsms::v1::ModelInfo info) {
+  absl::MutexLock l(&info_mu_);
+  info_ = std::move(info);
+}
+
+void SegmentationService::Dispatch(const lsms::v1::SegmentRequest& request, absl::Time deadline,
+                                   std::shared_ptr<std::atomic<bool>> cancel, SegmentTask::Done done) {
+  if (!ready_.load()) {
+    done(absl::UnavailableError("server is warming up or draining; retry with backoff"));
+    return;
+  }
+  auto task = std::make_unique<SegmentTask>();
+  task->received = absl::Now();
+  auto prepared = preprocessor_.Prepare(request);
+  if (!prepared.ok()) {
+    done(prepared.status());
+    return;
+  }
+  task->prepared = std::move(*prepared);
+  task->preprocess = absl::Now() - task->received;
+  task->deadline_at = deadline;
+  task->cancel_flag = std::move(cancel);
+  task->done = std::move(done);
+  absl::Status st = runner_->Submit(&task);
+  if (!st.ok()) task->done(st);  // rejected: the task is still ours
+}
+
+grpc::ServerUnaryReactor* SegmentationService::Segment(grpc::CallbackServerContext* context,
+                                                       const lsms::v1::SegmentRequest* request,
+                                                       lsms::v1::SegmentResponse* response) {
+  auto* reactor = new SegmentReactor();
+  const std::string id = request->request_id();
+  Dispatch(*request, absl::FromChrono(context->deadline()), reactor->cancel_flag(),
+           [reactor, response, id](absl::StatusOr<lsms::v1::SegmentResponse> r) {
+             if (!r.ok()) {
+               LogRequest("Segment", id, r.status(), nullptr);
+               reactor->Finish(LSMS_TO_GRPC(r.status()));
+               return;
+             }
+             *response = std::move(*r);
+             LogRequest("Segment", id, absl::OkStatus(), &response->timing());
+             reactor->Finish(grpc::Status::OK);
+           });
+  return reactor;
+}
+
+grpc::ServerBidiReactor<lsms::v1::SegmentRequest, lsms::v1::SegmentResponse>*
+SegmentationService::SegmentSeries(grpc::CallbackServerContext* context) {
+  return new SeriesReactor(this, context);
+}
+
+grpc::ServerUnaryReactor* SegmentationService::GetModelInfo(grpc::CallbackServerContext* context,
+                                                            const lsms::v1::GetModelInfoRequest*,
+                                                            lsms::v1::ModelInfo* response) {
+  {
+    absl::MutexLock l(&info_mu_);
+    *response = info_;
+  }
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -1,26 +1,58 @@
-// gRPC edge of lsms.v1: converts between protobuf and the layers below.
-// Segment and SegmentSeries arrive with the batching work (issue #5); until
-// then they answer UNIMPLEMENTED (the generated default).
-//
-// Threading: callback API; handlers never block.
+// gRPC edge of lsms.v1 (callback API): validates and preprocesses each
+// request, hands it to the ModelRunner, and answers when its batch is done.
+// Handlers never block on the model. Every accepted request gets exactly one
+// answer; requests arriving before warm-up ends or while draining get
+// UNAVAILABLE.
 #ifndef LSMS_SERVER_SEGMENTATION_SERVICE_H_
 #define LSMS_SERVER_SEGMENTATION_SERVICE_H_
 
+#include <atomic>
+
+#include "absl/synchronization/mutex.h"
 #include "lsms/v1/segmentation.grpc.pb.h"
+#include "server/model_runner.h"
+#include "server/request_preprocessor.h"
 
 namespace lsms {
 
+struct ServiceOptions {
+  RequestLimits limits;
+  // Slices one SegmentSeries stream may carry; later ones get an error each.
+  int max_series_slices = 2000;
+};
+
 class SegmentationService final : public lsms::v1::SegmentationService::CallbackService {
  public:
-  // `info` is the immutable description returned by GetModelInfo.
-  explicit SegmentationService(lsms::v1::ModelInfo info) : info_(std::move(info)) {}
+  // `runner` is not owned and must outlive the service.
+  SegmentationService(ModelRunner* runner, lsms::v1::ModelInfo info, const ServiceOptions& options);
 
+  // Serving starts after warm-up; stops at drain.
+  void SetReady(bool ready) { ready_.store(ready); }
+  void SetModelInfo(lsms::v1::ModelInfo info);
+
+  grpc::ServerUnaryReactor* Segment(grpc::CallbackServerContext* context,
+                                    const lsms::v1::SegmentRequest* request,
+                                    lsms::v1::SegmentResponse* response) override;
+  grpc::ServerBidiReactor<lsms::v1::SegmentRequest, lsms::v1::SegmentResponse>* SegmentSeries(
+      grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
                                          const lsms::v1::GetModelInfoRequest* request,
                                          lsms::v1::ModelInfo* response) override;
 
+  // Prepares and submits one request; `done` is called exactly once (maybe
+  // before this returns, for rejected requests). Used by both RPCs.
+  void Dispatch(const lsms::v1::SegmentRequest& request, absl::Time deadline,
+                std::shared_ptr<std::atomic<bool>> cancel, SegmentTask::Done done);
+
+  const ServiceOptions& options() const { return options_; }
+
  private:
-  const lsms::v1::ModelInfo info_;
+  ModelRunner* const runner_;
+  const ServiceOptions options_;
+  const RequestPreprocessor preprocessor_;
+  std::atomic<bool> ready_{false};
+  absl::Mutex info_mu_;
+  lsms::v1::ModelInfo info_ ABSL_GUARDED_BY(info_mu_);
 };
 
 }  // namespace lsms

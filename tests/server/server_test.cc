@@ -18,8 +18,9 @@ TEST(ServerTest, ServesModelInfoAndHealthOnLoopback) {
   const std::string ckpt = testing::WriteTestCheckpoint("server_info");
   ServerOptions o;
   o.listen_address = "127.0.0.1:0";
-  o.model.checkpoint_path = ckpt;
-  o.model.device = "cpu";
+  o.runner.model.checkpoint_path = ckpt;
+  o.runner.model.device = "cpu";
+  o.runner.warmup_iterations = 1;
   auto server = Server::Create(o);
   ASSERT_TRUE(server.ok()) << server.status();
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
@@ -35,10 +36,20 @@ TEST(ServerTest, ServesModelInfoAndHealthOnLoopback) {
   EXPECT_GT(info.parameter_count(), 1000u);
 
   auto health = grpc::health::v1::Health::NewStub(channel);
-  grpc::ClientContext hctx;
-  grpc::health::v1::HealthCheckResponse hr;
-  ASSERT_TRUE(health->Check(&hctx, {}, &hr).ok());
-  EXPECT_EQ(hr.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  auto check = [&health]() {
+    grpc::ClientContext hctx;
+    grpc::health::v1::HealthCheckResponse hr;
+    EXPECT_TRUE(health->Check(&hctx, {}, &hr).ok());
+    return hr.status();
+  };
+  // NOT_SERVING until every batch size is warmed up.
+  EXPECT_EQ(check(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  ASSERT_TRUE((*server)->WarmUp().ok());
+  EXPECT_EQ(check(), grpc::health::v1::HealthCheckResponse::SERVING);
+  grpc::ClientContext ictx;
+  ASSERT_TRUE(stub->GetModelInfo(&ictx, {}, &info).ok());
+  EXPECT_GE(info.batching().measured_size(), 1);
+  EXPECT_GE(info.batching().max_batch_size(), 1u);
   (*server)->Shutdown();
   // After shutdown the server no longer answers.
   grpc::ClientContext ctx2;
@@ -50,7 +61,7 @@ TEST(ServerTest, ServesModelInfoAndHealthOnLoopback) {
 TEST(ServerTest, FailsClearlyOnMissingCheckpoint) {
   ServerOptions o;
   o.listen_address = "127.0.0.1:0";
-  o.model.checkpoint_path = "/nonexistent/model.safetensors";
+  o.runner.model.checkpoint_path = "/nonexistent/model.safetensors";
   auto server = Server::Create(o);
   ASSERT_FALSE(server.ok());
   EXPECT_NE(server.status().message().find("/nonexistent/model.safetensors"), std::string::npos);

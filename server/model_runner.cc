@@ -1,0 +1,128 @@
+#include "server/model_runner.h"
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "server/postprocess.h"
+
+namespace lsms {
+namespace {
+
+double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ModelRunner>> ModelRunner::Create(const ModelRunnerOptions& options) {
+  if (options.num_instances < 1) return absl::InvalidArgumentError("num_instances must be ≥ 1");
+  auto r = std::unique_ptr<ModelRunner>(new ModelRunner());
+  r->options_ = options;
+  for (int i = 0; i < options.num_instances; ++i) {
+    LSMS_ASSIGN_OR_RETURN(auto seg, Segmenter::Load(options.model));
+    r->instances_.push_back(std::move(seg));
+  }
+  batching::BatcherOptions b = options.batching;
+  b.num_workers = options.num_instances;
+  LSMS_ASSIGN_OR_RETURN(r->batcher_, Batcher::Create(b, [p = r.get()](int w, Batcher::Batch batch) {
+                          p->ProcessBatch(w, std::move(batch));
+                        }));
+  r->measured_.set_max_batch_size(static_cast<uint32_t>(b.max_batch_size));
+  r->measured_.set_max_queue_delay_ms(Ms(b.max_queue_delay));
+  r->measured_.set_max_queue_size(static_cast<uint32_t>(b.max_queue_size));
+  r->measured_.set_num_instances(static_cast<uint32_t>(options.num_instances));
+  return r;
+}
+
+ModelRunner::~ModelRunner() { Shutdown(); }
+
+absl::Status ModelRunner::WarmUp() {
+  const ModelConfig& c = instances_[0]->config();
+  ModelInput dummy;
+  Image hu{64, 64, std::vector<float>(64 * 64, 40.0f)};
+  Letterbox box;
+  dummy.image = PreprocessHu(hu, c, &box);
+  dummy.tokens = instances_[0]->tokenizer().Encode("the largest lesion", c.max_tokens);
+  double best = 0;
+  int best_size = 1;
+  measured_.clear_measured();
+  for (int b = 1; b <= options_.batching.max_batch_size; b *= 2) {
+    std::vector<const ModelInput*> batch(static_cast<size_t>(b), &dummy);
+    double seconds = 0;
+    for (auto& inst : instances_) {
+      LSMS_RETURN_IF_ERROR(inst->Predict(batch).status());  // untimed: allocations, kernels
+    }
+    for (int it = 0; it < std::max(1, options_.warmup_iterations); ++it) {
+      const absl::Time t0 = absl::Now();
+      LSMS_RETURN_IF_ERROR(instances_[0]->Predict(batch).status());
+      seconds += absl::ToDoubleSeconds(absl::Now() - t0);
+    }
+    const double ips = b * std::max(1, options_.warmup_iterations) / seconds;
+    auto* m = measured_.add_measured();
+    m->set_batch_size(static_cast<uint32_t>(b));
+    m->set_images_per_second(ips);
+    std::cerr << "lsms-server: warm-up batch " << b << ": " << ips << " images/s" << std::endl;
+    if (ips > best * 1.05) {  // a larger batch must earn its extra latency
+      best = ips;
+      best_size = b;
+    }
+  }
+  if (options_.cap_batch_size_by_throughput) {
+    batcher_->SetMaxBatchSize(best_size);
+    measured_.set_max_batch_size(static_cast<uint32_t>(best_size));
+  }
+  std::cerr << "lsms-server: batch policy on " << instances_[0]->device() << ": max batch "
+            << measured_.max_batch_size() << std::endl;
+  return absl::OkStatus();
+}
+
+absl::Status ModelRunner::Submit(std::unique_ptr<SegmentTask>* task) {
+  (*task)->queued = absl::Now();
+  return batcher_->Schedule(task);
+}
+
+void ModelRunner::Shutdown() {
+  if (batcher_) batcher_->Shutdown();
+}
+
+lsms::v1::BatchingPolicy ModelRunner::policy() const { return measured_; }
+
+void ModelRunner::ProcessBatch(int worker, Batcher::Batch batch) {
+  const absl::Time start = absl::Now();
+  std::vector<const ModelInput*> inputs;
+  inputs.reserve(batch.size());
+  for (const auto& t : batch) inputs.push_back(&t->prepared.input);
+  auto predictions = instances_[worker]->Predict(inputs);
+  const absl::Duration inference = absl::Now() - start;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    SegmentTask& t = *batch[i];
+    if (!predictions.ok()) {
+      t.done(predictions.status());
+      continue;
+    }
+    const absl::Time post_start = absl::Now();
+    lsms::v1::SegmentResponse r;
+    absl::Status st;
+    try {
+      st = Postprocess((*predictions)[i], t.prepared.context, &r);
+    } catch (const std::exception& e) {
+      st = absl::InternalError(absl::StrCat("postprocessing failed: ", e.what()));
+    }
+    if (!st.ok()) {
+      t.done(st);
+      continue;
+    }
+    const absl::Time end = absl::Now();
+    auto* timing = r.mutable_timing();
+    timing->set_queue_ms(Ms(start - t.queued));
+    timing->set_preprocess_ms(Ms(t.preprocess));
+    timing->set_inference_ms(Ms(inference));
+    timing->set_postprocess_ms(Ms(end - post_start));
+    timing->set_total_ms(Ms(end - t.received));
+    timing->set_batch_size(static_cast<uint32_t>(batch.size()));
+    r.set_model_version(instances_[worker]->provenance().version);
+    t.done(std::move(r));
+  }
+}
+
+}  // namespace lsms

@@ -1,0 +1,35 @@
+#include "server/request_log.h"
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace lsms {
+
+void LogRequest(const std::string& rpc, const std::string& request_id, const absl::Status& status,
+                const lsms::v1::Timing* timing) {
+  static absl::Mutex mu;
+  nlohmann::json j = {{"ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())},
+                      {"rpc", rpc},
+                      {"request_id", request_id},
+                      {"status", absl::StatusCodeToString(status.code())}};
+  if (!status.ok()) j["error"] = std::string(status.message());
+  if (timing) {
+    j["queue_ms"] = timing->queue_ms();
+    j["preprocess_ms"] = timing->preprocess_ms();
+    j["inference_ms"] = timing->inference_ms();
+    j["postprocess_ms"] = timing->postprocess_ms();
+    j["total_ms"] = timing->total_ms();
+    j["batch_size"] = timing->batch_size();
+  }
+  // Request ids are caller-chosen: dump() escapes them, keeping one line each.
+  const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  absl::MutexLock l(&mu);
+  std::cerr << line << '\n';
+}
+
+}  // namespace lsms

@@ -1,0 +1,91 @@
+#include "server/series_reactor.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/request_log.h"
+#include "server/segmentation_service.h"
+
+namespace lsms {
+
+SeriesReactor::SeriesReactor(SegmentationService* service, grpc::CallbackServerContext* context)
+    : service_(service), context_(context), cancel_(std::make_shared<std::atomic<bool>>(false)) {
+  StartRead(&request_);
+}
+
+void SeriesReactor::OnReadDone(bool ok) {
+  if (!ok) {  // client half-closed (or the stream broke)
+    absl::MutexLock l(&mu_);
+    reads_done_ = true;
+    Pump();
+    return;
+  }
+  lsms::v1::SegmentRequest request = std::move(request_);
+  const std::string id = request.request_id();
+  bool over_limit;
+  {
+    absl::MutexLock l(&mu_);
+    over_limit = ++slices_ > service_->options().max_series_slices;
+    ++outstanding_;
+  }
+  auto done = [this, id](absl::StatusOr<lsms::v1::SegmentResponse> r) {
+    lsms::v1::SegmentResponse out;
+    if (r.ok()) {
+      out = std::move(*r);
+      LogRequest("SegmentSeries", id, absl::OkStatus(), &out.timing());
+    } else {
+      LogRequest("SegmentSeries", id, r.status(), nullptr);
+      out.set_request_id(id);
+      out.mutable_status()->set_code(static_cast<int>(r.status().code()));
+      out.mutable_status()->set_message(std::string(r.status().message()));
+    }
+    Enqueue(std::move(out));
+  };
+  if (over_limit) {
+    done(absl::InvalidArgumentError(
+        absl::StrCat("series exceeds ", service_->options().max_series_slices, " slices")));
+  } else {
+    service_->Dispatch(request, absl::FromChrono(context_->deadline()), cancel_, std::move(done));
+  }
+  StartRead(&request_);
+}
+
+void SeriesReactor::Enqueue(lsms::v1::SegmentResponse response) {
+  absl::MutexLock l(&mu_);
+  --outstanding_;
+  if (!broken_) pending_.push_back(std::move(response));
+  Pump();
+}
+
+void SeriesReactor::Pump() {
+  if (finished_) return;
+  if (!writing_ && !pending_.empty() && !broken_) {
+    writing_ = true;
+    StartWrite(&pending_.front());
+    return;
+  }
+  if (!writing_ && reads_done_ && outstanding_ == 0 && (pending_.empty() || broken_)) {
+    finished_ = true;
+    Finish(broken_ ? grpc::Status(grpc::StatusCode::CANCELLED, "stream broken") : grpc::Status::OK);
+  }
+}
+
+void SeriesReactor::OnWriteDone(bool ok) {
+  absl::MutexLock l(&mu_);
+  writing_ = false;
+  pending_.pop_front();
+  if (!ok) {
+    broken_ = true;
+    pending_.clear();
+  }
+  Pump();
+}
+
+void SeriesReactor::OnCancel() {
+  cancel_->store(true);  // queued slices are dropped before compute
+  absl::MutexLock l(&mu_);
+  broken_ = true;
+  Pump();
+}
+
+void SeriesReactor::OnDone() { delete this; }
+
+}  // namespace lsms

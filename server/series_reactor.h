@@ -1,0 +1,52 @@
+// SeriesReactor: one SegmentSeries stream. Reads slices one at a time,
+// dispatches each to the batcher, and writes results back as they finish
+// (any order; each carries its request_id and its own status). The stream
+// ends OK after the client half-closes and every slice has been answered.
+// Thread-safety: gRPC callbacks and batcher completions may race; all state
+// is under mu_.
+#ifndef LSMS_SERVER_SERIES_REACTOR_H_
+#define LSMS_SERVER_SERIES_REACTOR_H_
+
+#include <atomic>
+#include <deque>
+#include <memory>
+
+#include "absl/synchronization/mutex.h"
+#include "lsms/v1/segmentation.grpc.pb.h"
+
+namespace lsms {
+
+class SegmentationService;
+
+class SeriesReactor final
+    : public grpc::ServerBidiReactor<lsms::v1::SegmentRequest, lsms::v1::SegmentResponse> {
+ public:
+  SeriesReactor(SegmentationService* service, grpc::CallbackServerContext* context);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  void Enqueue(lsms::v1::SegmentResponse response);
+  // With mu_ held: start the next write or finish when everything is done.
+  void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  SegmentationService* const service_;
+  grpc::CallbackServerContext* const context_;
+  const std::shared_ptr<std::atomic<bool>> cancel_;
+  lsms::v1::SegmentRequest request_;  // the read buffer
+  absl::Mutex mu_;
+  std::deque<lsms::v1::SegmentResponse> pending_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;  // a write failed: stop writing
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
+  int slices_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace lsms
+
+#endif  // LSMS_SERVER_SERIES_REACTOR_H_

@@ -1,0 +1,255 @@
+// End-to-end tests of Segment and SegmentSeries: a real gRPC server on a
+// loopback port, a real (small, untrained) checkpoint, real DICOM files made
+// with DCMTK and dcmtk's command-line encoders.
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/png_codec.h"
+#include "lsms/v1/segmentation.grpc.pb.h"
+#include "server/postprocess.h"
+#include "server/server.h"
+#include "tests/server/test_checkpoint.h"
+#include "tools/synth/dicom_writer.h"
+#include "tools/synth/phantom.h"
+
+namespace lsms {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Dicom(uint64_t seed, int size = 128) {
+  synth::PhantomOptions o;
+  o.size = size;
+  o.min_lesions = 2;
+  synth::Phantom p = synth::GeneratePhantom(seed, o);
+  synth::CtSliceInfo info;
+  info.spacing_mm = 0.8;
+  return *synth::EncodeCtSlice(p.hu, info);
+}
+
+class SegmentE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { checkpoint_ = new std::string(testing::WriteTestCheckpoint("e2e")); }
+  static void TearDownTestSuite() {
+    fs::remove(*checkpoint_);
+    delete checkpoint_;
+  }
+
+  void Start(int max_batch = 4, absl::Duration delay = absl::Milliseconds(20), int queue = 64) {
+    ServerOptions o;
+    o.listen_address = "127.0.0.1:0";
+    o.runner.model.checkpoint_path = *checkpoint_;
+    o.runner.model.device = "cpu";
+    o.runner.batching.max_batch_size = max_batch;
+    o.runner.batching.max_queue_delay = delay;
+    o.runner.batching.max_queue_size = queue;
+    o.runner.cap_batch_size_by_throughput = false;
+    o.runner.warmup_iterations = 1;
+    o.service.max_series_slices = 5;
+    auto s = Server::Create(o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = std::move(*s);
+    ASSERT_TRUE(server_->WarmUp().ok());
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials());
+    stub_ = lsms::v1::SegmentationService::NewStub(channel_);
+  }
+
+  lsms::v1::SegmentRequest Request(const std::string& id, const std::string& dicom, const std::string& expr) {
+    lsms::v1::SegmentRequest r;
+    r.set_request_id(id);
+    r.set_dicom(dicom);
+    r.set_expression(expr);
+    r.mutable_output()->set_include_probability_map(true);
+    r.mutable_output()->set_include_token_relevance(true);
+    return r;
+  }
+
+  grpc::Status Call(const lsms::v1::SegmentRequest& r, lsms::v1::SegmentResponse* out,
+                    std::chrono::milliseconds deadline = std::chrono::milliseconds(30000)) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
+    return stub_->Segment(&ctx, r, out);
+  }
+
+  static std::string* checkpoint_;
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<lsms::v1::SegmentationService::Stub> stub_;
+};
+
+std::string* SegmentE2eTest::checkpoint_ = nullptr;
+
+TEST_F(SegmentE2eTest, SegmentReturnsMaskAtOriginalResolution) {
+  Start();
+  lsms::v1::SegmentResponse r;
+  auto req = Request("one", Dicom(1), "the largest hypodense lesion in the right lobe");
+  req.mutable_output()->set_mask_encoding(lsms::v1::MASK_ENCODING_RLE);
+  ASSERT_TRUE(Call(req, &r).ok());
+  EXPECT_EQ(r.request_id(), "one");
+  EXPECT_EQ(r.mask().width(), 128u);
+  EXPECT_EQ(r.mask().height(), 128u);
+  auto mask = DecodeRle(r.mask().data(), 128 * 128);
+  ASSERT_EQ(mask.size(), 128u * 128u);
+  uint64_t count = 0;
+  for (uint8_t v : mask) count += v;
+  EXPECT_EQ(count, r.pixel_count());
+  EXPECT_EQ(r.probability_map().data().size(), 128u * 128u);
+  EXPECT_EQ(r.model_version(), "test-checkpoint");
+  EXPECT_GE(r.timing().batch_size(), 1u);
+  EXPECT_GT(r.timing().total_ms(), 0.0);
+  ASSERT_GT(r.token_relevance_size(), 0);
+  EXPECT_EQ(r.token_relevance(0).token(), "the");
+  if (r.pixel_count() > 0) {
+    ASSERT_TRUE(r.has_area_mm2());
+    EXPECT_NEAR(r.area_mm2(), r.pixel_count() * 0.64, 1e-6);
+  }
+}
+
+TEST_F(SegmentE2eTest, BadInputGetsInvalidArgumentAndServerKeepsServing) {
+  Start();
+  lsms::v1::SegmentResponse r;
+  EXPECT_EQ(Call(Request("bad", "not dicom", "the lesion"), &r).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Call(Request("empty", Dicom(2), "   "), &r).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  auto long_expr = Request("long", Dicom(2), std::string(600, 'a'));
+  EXPECT_EQ(Call(long_expr, &r).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  auto thr = Request("thr", Dicom(2), "the lesion");
+  thr.set_threshold(1.5f);
+  EXPECT_EQ(Call(thr, &r).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  lsms::v1::SegmentRequest raw;
+  raw.set_expression("the lesion");
+  raw.mutable_raw()->set_dtype(lsms::v1::RawImage::DTYPE_INT16);
+  raw.mutable_raw()->set_rows(10);
+  raw.mutable_raw()->set_columns(10);
+  raw.mutable_raw()->set_pixels(std::string(150, '\0'));  // needs 200
+  EXPECT_EQ(Call(raw, &r).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(Call(Request("ok", Dicom(2), "the lesion"), &r).ok());
+}
+
+TEST_F(SegmentE2eTest, EveryTransferSyntaxGivesTheSameMask) {
+  Start();
+  const fs::path dir = fs::temp_directory_path() / ("lsms_e2e_ts_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string raw = (dir / "raw.dcm").string();
+  ASSERT_TRUE(WriteFile(raw, Dicom(3)).ok());
+  lsms::v1::SegmentResponse reference;
+  ASSERT_TRUE(Call(Request("raw", *ReadFile(raw), "all lesions"), &reference).ok());
+  for (const std::string tool : {"dcmcrle", "dcmcjpls", "dcmcjpeg --encode-lossless-sv1", "dcmconv +te"}) {
+    const std::string out = (dir / "x.dcm").string();
+    ASSERT_EQ(std::system((tool + " " + raw + " " + out).c_str()), 0) << tool;
+    lsms::v1::SegmentResponse r;
+    ASSERT_TRUE(Call(Request(tool, *ReadFile(out), "all lesions"), &r).ok()) << tool;
+    EXPECT_EQ(r.mask().data(), reference.mask().data()) << tool;
+  }
+  fs::remove_all(dir);
+}
+
+TEST_F(SegmentE2eTest, SeriesWithACorruptSliceReturnsTheOthersAndItsError) {
+  Start();
+  grpc::ClientContext ctx;
+  auto stream = stub_->SegmentSeries(&ctx);
+  std::string corrupt = Dicom(5);
+  corrupt.resize(corrupt.size() / 2);
+  ASSERT_TRUE(stream->Write(Request("s0", Dicom(4), "the largest lesion")));
+  ASSERT_TRUE(stream->Write(Request("s1", corrupt, "the largest lesion")));
+  ASSERT_TRUE(stream->Write(Request("s2", Dicom(6), "the largest lesion")));
+  ASSERT_TRUE(stream->WritesDone());
+  std::map<std::string, lsms::v1::SegmentResponse> got;
+  lsms::v1::SegmentResponse r;
+  while (stream->Read(&r)) got[r.request_id()] = r;
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got["s0"].status().code(), 0);
+  EXPECT_EQ(got["s2"].status().code(), 0);
+  EXPECT_EQ(got["s1"].status().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_FALSE(got["s1"].status().message().empty());
+  EXPECT_EQ(got["s0"].mask().width(), 128u);
+}
+
+TEST_F(SegmentE2eTest, SeriesLongerThanTheLimitGetsAnErrorPerExtraSlice) {
+  Start();
+  grpc::ClientContext ctx;
+  auto stream = stub_->SegmentSeries(&ctx);
+  const std::string d = Dicom(7, 64);
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(stream->Write(Request(absl::StrCat("s", i), d, "the lesion")));
+  ASSERT_TRUE(stream->WritesDone());
+  int ok = 0, rejected = 0;
+  lsms::v1::SegmentResponse r;
+  while (stream->Read(&r)) (r.status().code() == 0 ? ok : rejected)++;
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(ok, 5);
+  EXPECT_EQ(rejected, 2);
+}
+
+TEST_F(SegmentE2eTest, ConcurrentClientsGetTheirOwnResults) {
+  Start(/*max_batch=*/4, absl::Milliseconds(50));
+  // Reference answers one at a time, then the same requests concurrently
+  // (batched together): each must get its own mask back.
+  const std::vector<std::string> exprs = {"the largest lesion", "the lesion in the left lobe",
+                                          "all lesions", "the smallest hyperdense nodule"};
+  std::vector<lsms::v1::SegmentRequest> reqs;
+  for (int i = 0; i < 8; ++i) reqs.push_back(Request(absl::StrCat("c", i), Dicom(10 + i), exprs[i % 4]));
+  std::vector<lsms::v1::SegmentResponse> serial(reqs.size());
+  for (size_t i = 0; i < reqs.size(); ++i) ASSERT_TRUE(Call(reqs[i], &serial[i]).ok());
+  std::vector<std::future<std::pair<grpc::Status, lsms::v1::SegmentResponse>>> futures;
+  for (const auto& req : reqs) {
+    futures.push_back(std::async(std::launch::async, [this, req] {
+      lsms::v1::SegmentResponse r;
+      auto st = Call(req, &r);
+      return std::make_pair(st, r);
+    }));
+  }
+  uint32_t max_batch = 0;
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    auto [st, r] = futures[i].get();
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(r.request_id(), reqs[i].request_id());
+    max_batch = std::max(max_batch, r.timing().batch_size());
+    const std::string& a = r.probability_map().data();
+    const std::string& b = serial[i].probability_map().data();
+    ASSERT_EQ(a.size(), b.size());
+    int differ = 0;
+    for (size_t k = 0; k < a.size(); ++k) differ += std::abs(static_cast<int>(uint8_t(a[k])) - uint8_t(b[k])) > 1;
+    EXPECT_EQ(differ, 0) << reqs[i].request_id();
+  }
+  EXPECT_GT(max_batch, 1u);  // they really were batched together
+}
+
+TEST_F(SegmentE2eTest, FullQueueAnswersResourceExhausted) {
+  Start(/*max_batch=*/1, absl::Milliseconds(0), /*queue=*/1);
+  const std::string d = Dicom(20);
+  std::vector<std::future<grpc::Status>> futures;
+  for (int i = 0; i < 16; ++i) {
+    futures.push_back(std::async(std::launch::async, [&, i] {
+      lsms::v1::SegmentResponse r;
+      return Call(Request(absl::StrCat("q", i), d, "the lesion"), &r);
+    }));
+  }
+  int ok = 0, exhausted = 0;
+  for (auto& f : futures) {
+    auto st = f.get();
+    if (st.ok()) ++ok;
+    if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) ++exhausted;
+  }
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(exhausted, 0);
+  EXPECT_EQ(ok + exhausted, 16);
+}
+
+TEST_F(SegmentE2eTest, RequestsWhoseDeadlinePassesInTheQueueAreDropped) {
+  // A long batching delay holds the lone request past its deadline.
+  Start(/*max_batch=*/8, absl::Milliseconds(1500));
+  lsms::v1::SegmentResponse r;
+  auto st = Call(Request("late", Dicom(21), "the lesion"), &r, std::chrono::milliseconds(300));
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  server_->Shutdown();  // flush: the expired task is dropped, not computed
+  EXPECT_EQ(server_->runner().stats().dropped_deadline + server_->runner().stats().dropped_cancelled, 1);
+}
+
+}  // namespace
+}  // namespace lsms
