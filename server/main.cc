@@ -28,6 +28,7 @@ ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(5), "Longest the o
 ABSL_FLAG(int, max_queue_size, 256, "Queued requests before RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, max_expression_bytes, 512, "Longest accepted expression, bytes.");
 ABSL_FLAG(int, max_image_side, 4096, "Largest accepted image rows/columns.");
+ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464", "Prometheus /metrics address; empty disables metrics.");
 ABSL_FLAG(std::string, port_file, "", "If set, write the bound gRPC port to this file once listening.");
 ABSL_FLAG(int, max_series_slices, 2000, "Slices per SegmentSeries stream.");
 
@@ -74,6 +75,8 @@ int main(int argc, char** argv) {
   options.service.limits.dicom.max_rows = options.service.limits.dicom.max_cols = absl::GetFlag(FLAGS_max_image_side);
   options.service.limits.dicom.max_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_receive_mb)) << 20;
   options.service.max_series_slices = absl::GetFlag(FLAGS_max_series_slices);
+  options.enable_metrics = !absl::GetFlag(FLAGS_metrics_listen).empty();
+  options.metrics.listen_address = absl::GetFlag(FLAGS_metrics_listen);
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_mb) << 20;
   options.drain_grace = absl::GetFlag(FLAGS_drain_grace);
   auto server = lsms::Server::Create(options);

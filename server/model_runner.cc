@@ -94,6 +94,7 @@ void ModelRunner::ProcessBatch(int worker, Batcher::Batch batch) {
   for (const auto& t : batch) inputs.push_back(&t->prepared.input);
   auto predictions = instances_[worker]->Predict(inputs);
   const absl::Duration inference = absl::Now() - start;
+  if (options_.on_batch) options_.on_batch(static_cast<int>(batch.size()));
   for (size_t i = 0; i < batch.size(); ++i) {
     SegmentTask& t = *batch[i];
     if (!predictions.ok()) {

@@ -4,6 +4,7 @@
 #ifndef LSMS_SERVER_MODEL_RUNNER_H_
 #define LSMS_SERVER_MODEL_RUNNER_H_
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct ModelRunnerOptions {
   bool cap_batch_size_by_throughput = true;
   // Timed passes per batch size at warm-up (after one untimed pass).
   int warmup_iterations = 2;
+  // Called after every executed batch with its size (metrics); may be empty.
+  std::function<void(int)> on_batch;
 };
 
 class ModelRunner {

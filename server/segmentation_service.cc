@@ -22,11 +22,18 @@ class SegmentReactor final : public grpc::ServerUnaryReactor {
 }  // namespace
 
 SegmentationService::SegmentationService(ModelRunner* runner, lsms::v1::ModelInfo info,
-                                         const ServiceOptions& options)
+                                         const ServiceOptions& options, ServerMetrics* metrics)
     : runner_(runner),
+      metrics_(metrics),
       options_(options),
       preprocessor_(runner->model().config(), runner->model().tokenizer(), options.limits),
       info_(std::move(info)) {}
+
+void SegmentationService::Record(Rpc rpc, const std::string& request_id, const absl::Status& status,
+                                 const lsms::v1::Timing* timing) {
+  LogRequest(rpc == Rpc::kSegment ? "Segment" : "SegmentSeries", request_id, status, timing);
+  if (metrics_) metrics_->ObserveRequest(rpc, status, timing);
+}
 
 void SegmentationService::SetModelInfo(lsms::v1::ModelInfo info) {
   absl::MutexLock l(&info_mu_);
@@ -61,14 +68,14 @@ grpc::ServerUnaryReactor* SegmentationService::Segment(grpc::CallbackServerConte
   auto* reactor = new SegmentReactor();
   const std::string id = request->request_id();
   Dispatch(*request, absl::FromChrono(context->deadline()), reactor->cancel_flag(),
-           [reactor, response, id](absl::StatusOr<lsms::v1::SegmentResponse> r) {
+           [this, reactor, response, id](absl::StatusOr<lsms::v1::SegmentResponse> r) {
              if (!r.ok()) {
-               LogRequest("Segment", id, r.status(), nullptr);
+               Record(Rpc::kSegment, id, r.status(), nullptr);
                reactor->Finish(LSMS_TO_GRPC(r.status()));
                return;
              }
              *response = std::move(*r);
-             LogRequest("Segment", id, absl::OkStatus(), &response->timing());
+             Record(Rpc::kSegment, id, absl::OkStatus(), &response->timing());
              reactor->Finish(grpc::Status::OK);
            });
   return reactor;
@@ -86,6 +93,7 @@ grpc::ServerUnaryReactor* SegmentationService::GetModelInfo(grpc::CallbackServer
     absl::MutexLock l(&info_mu_);
     *response = info_;
   }
+  if (metrics_) metrics_->ObserveRequest(Rpc::kGetModelInfo, absl::OkStatus(), nullptr);
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "lsms/v1/segmentation.grpc.pb.h"
+#include "server/metrics/server_metrics.h"
 #include "server/model_runner.h"
 #include "server/request_preprocessor.h"
 
@@ -23,8 +24,12 @@ struct ServiceOptions {
 
 class SegmentationService final : public lsms::v1::SegmentationService::CallbackService {
  public:
-  // `runner` is not owned and must outlive the service.
-  SegmentationService(ModelRunner* runner, lsms::v1::ModelInfo info, const ServiceOptions& options);
+  // `runner` and `metrics` (nullable) are not owned and must outlive the service.
+  SegmentationService(ModelRunner* runner, lsms::v1::ModelInfo info, const ServiceOptions& options,
+                      ServerMetrics* metrics = nullptr);
+
+  // Counts and logs one answered request (both RPCs).
+  void Record(Rpc rpc, const std::string& request_id, const absl::Status& status, const lsms::v1::Timing* timing);
 
   // Serving starts after warm-up; stops at drain.
   void SetReady(bool ready) { ready_.store(ready); }
@@ -48,6 +53,7 @@ class SegmentationService final : public lsms::v1::SegmentationService::Callback
 
  private:
   ModelRunner* const runner_;
+  ServerMetrics* const metrics_;
   const ServiceOptions options_;
   const RequestPreprocessor preprocessor_;
   std::atomic<bool> ready_{false};

@@ -30,9 +30,9 @@ void SeriesReactor::OnReadDone(bool ok) {
     lsms::v1::SegmentResponse out;
     if (r.ok()) {
       out = std::move(*r);
-      LogRequest("SegmentSeries", id, absl::OkStatus(), &out.timing());
+      service_->Record(Rpc::kSegmentSeries, id, absl::OkStatus(), &out.timing());
     } else {
-      LogRequest("SegmentSeries", id, r.status(), nullptr);
+      service_->Record(Rpc::kSegmentSeries, id, r.status(), nullptr);
       out.set_request_id(id);
       out.mutable_status()->set_code(static_cast<int>(r.status().code()));
       out.mutable_status()->set_message(std::string(r.status().message()));

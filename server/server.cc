@@ -35,10 +35,26 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   LSMS_RETURN_IF_ERROR(InitDicomCodecs());
   auto server = std::unique_ptr<Server>(new Server());
   server->options_ = options;
-  LSMS_ASSIGN_OR_RETURN(server->runner_, ModelRunner::Create(options.runner));
+  ModelRunnerOptions runner_options = options.runner;
+  if (options.enable_metrics) {
+    LSMS_ASSIGN_OR_RETURN(server->metrics_, ServerMetrics::Create(options.metrics));
+    runner_options.on_batch = [m = server->metrics_.get()](int n) { m->ObserveBatch(n); };
+  }
+  const absl::Time load_start = absl::Now();
+  LSMS_ASSIGN_OR_RETURN(server->runner_, ModelRunner::Create(runner_options));
   server->service_ = std::make_unique<SegmentationService>(
       server->runner_.get(), MakeModelInfo(server->runner_->model(), server->runner_->policy()),
-      options.service);
+      options.service, server->metrics_.get());
+  if (server->metrics_) {
+    ServerMetrics* m = server->metrics_.get();
+    ModelRunner* r = server->runner_.get();
+    const Segmenter& model = r->model();
+    m->SetLoadDuration(absl::Now() - load_start);
+    m->SetModelInfo(model.provenance().name, model.provenance().version, model.config().preset, model.device());
+    m->SetSources({[r] { return r->queue_size(); }, options.runner.batching.max_queue_size,
+                   [&model] { return model.device_memory_allocated(); },
+                   [&model] { return model.device_memory_reserved(); }});
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -55,11 +71,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
 }
 
 absl::Status Server::WarmUp() {
+  const absl::Time start = absl::Now();
   LSMS_RETURN_IF_ERROR(runner_->WarmUp());
+  if (metrics_) metrics_->SetWarmupDuration(absl::Now() - start);
   service_->SetModelInfo(MakeModelInfo(runner_->model(), runner_->policy()));
   if (shut_down_) return absl::CancelledError("shut down during warm-up");
   service_->SetReady(true);
   server_->GetHealthCheckService()->SetServingStatus(true);
+  if (metrics_) metrics_->SetReady(true);
   return absl::OkStatus();
 }
 
@@ -75,6 +94,7 @@ void Server::Shutdown() {
   // finish everything queued, and only then stop the transport.
   server_->GetHealthCheckService()->Shutdown();
   service_->SetReady(false);
+  if (metrics_) metrics_->SetReady(false);
   runner_->Shutdown();
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(options_.drain_grace));
 }

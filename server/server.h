@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/metrics/server_metrics.h"
 #include "server/model_runner.h"
 #include "server/segmentation_service.h"
 
@@ -31,6 +32,9 @@ struct ServerOptions {
   int max_receive_message_bytes = 64 << 20;
   // How long Shutdown() lets in-flight RPCs finish.
   absl::Duration drain_grace = absl::Seconds(20);
+  // Prometheus endpoint; disabled when enable_metrics is false.
+  bool enable_metrics = true;
+  MetricsOptions metrics;
 };
 
 class Server {
@@ -45,11 +49,14 @@ class Server {
   void Shutdown();
 
   ModelRunner& runner() { return *runner_; }
+  // Port of /metrics, 0 when metrics are disabled.
+  int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 
  private:
   Server() = default;
 
   ServerOptions options_;
+  std::unique_ptr<ServerMetrics> metrics_;  // outlives the runner and service
   std::unique_ptr<ModelRunner> runner_;
   std::unique_ptr<SegmentationService> service_;
   std::unique_ptr<grpc::Server> server_;

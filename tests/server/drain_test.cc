@@ -33,7 +33,7 @@ TEST(DrainTest, SigtermFinishesInFlightRequestsAndExitsZero) {
   fs::remove(port_file);
   std::vector<std::string> args = {LSMS_SERVER_BINARY, "--checkpoint=" + ckpt, "--listen=127.0.0.1:0",
                                    "--device=cpu", "--max_batch_size=1", "--cap_batch_by_throughput=false",
-                                   "--port_file=" + port_file, "--drain_grace=30s"};
+                                   "--port_file=" + port_file, "--metrics_listen=127.0.0.1:0", "--drain_grace=30s"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -5,7 +5,7 @@
 namespace lsms::eval {
 namespace {
 
-TEST(MetricsTest, ScoresHandMadeMasks) {
+TEST(EvalMetricsTest, ScoresHandMadeMasks) {
   // 2×4 masks: prediction covers 3 pixels, target 2, overlap 1.
   std::vector<uint8_t> p = {1, 1, 1, 0, 0, 0, 0, 0};
   std::vector<uint8_t> t = {0, 0, 1, 1, 0, 0, 0, 0};
@@ -16,13 +16,13 @@ TEST(MetricsTest, ScoresHandMadeMasks) {
   EXPECT_DOUBLE_EQ(s.dice, 2.0 / 5.0);
 }
 
-TEST(MetricsTest, EmptyTargetAndEmptyPredictionIsPerfect) {
+TEST(EvalMetricsTest, EmptyTargetAndEmptyPredictionIsPerfect) {
   std::vector<uint8_t> z(8, 0), one = {1, 0, 0, 0, 0, 0, 0, 0};
   EXPECT_DOUBLE_EQ(Score(z, z).iou, 1.0);
   EXPECT_DOUBLE_EQ(Score(one, z).iou, 0.0);
 }
 
-TEST(MetricsTest, SummaryMatchesHandComputedValues) {
+TEST(EvalMetricsTest, SummaryMatchesHandComputedValues) {
   MetricAccumulator acc;
   // IoU 1.0 (3/3), 0.25 (1/4), and a no-target sample answered empty.
   acc.Add("a", Score({1, 1, 1, 0}, {1, 1, 1, 0}));
