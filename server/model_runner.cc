@@ -105,7 +105,7 @@ void ModelRunner::ProcessBatch(int worker, Batcher::Batch batch) {
     lsms::v1::SegmentResponse r;
     absl::Status st;
     try {
-      st = Postprocess((*predictions)[i], t.prepared.context, &r);
+      st = Postprocess((*predictions)[i], t.prepared.context, instances_[worker]->provenance().version, &r);
     } catch (const std::exception& e) {
       st = absl::InternalError(absl::StrCat("postprocessing failed: ", e.what()));
     }

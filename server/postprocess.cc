@@ -5,6 +5,7 @@
 
 #include "common/png_codec.h"
 #include "common/status_macros.h"
+#include "server/dicom/dicom_seg.h"
 
 namespace lsms {
 namespace {
@@ -71,7 +72,8 @@ std::vector<uint8_t> DecodeRle(const std::string& rle, size_t size) {
   return out;
 }
 
-absl::Status Postprocess(const Prediction& p, const RequestContext& ctx, lsms::v1::SegmentResponse* r) {
+absl::Status Postprocess(const Prediction& p, const RequestContext& ctx, const std::string& model_version,
+                         lsms::v1::SegmentResponse* r) {
   Image prob = ToOriginal(p.probability, ctx.box);
   const int w = prob.cols, h = prob.rows;
   std::vector<uint8_t> mask(prob.data.size());
@@ -116,6 +118,10 @@ absl::Status Postprocess(const Prediction& p, const RequestContext& ctx, lsms::v
     }
     LSMS_RETURN_IF_ERROR(
         EncodeInto(q, 0, w, h, ctx.output.mask_encoding(), false, r->mutable_probability_map()));
+  }
+  if (ctx.output.include_dicom_seg()) {
+    LSMS_ASSIGN_OR_RETURN(std::string seg, MakeDicomSeg(ctx.source_dicom, mask, h, w, model_version));
+    r->set_dicom_seg(std::move(seg));
   }
   if (ctx.output.include_token_relevance()) {
     for (size_t k = 0; k < ctx.tokens.size() && k < p.token_relevance.size(); ++k) {

@@ -21,8 +21,9 @@ namespace lsms {
 std::string EncodeRle(const std::vector<uint8_t>& mask);
 std::vector<uint8_t> DecodeRle(const std::string& rle, size_t size);
 
+// `model_version` goes into the DICOM SEG's equipment and algorithm name.
 absl::Status Postprocess(const Prediction& prediction, const RequestContext& context,
-                         lsms::v1::SegmentResponse* response);
+                         const std::string& model_version, lsms::v1::SegmentResponse* response);
 
 }  // namespace lsms
 

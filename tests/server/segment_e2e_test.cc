@@ -11,6 +11,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/png_codec.h"
+#include "dcmtk/dcmdata/dcistrmb.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmseg/segdoc.h"
+#include "dcmtk/dcmseg/segutils.h"
 #include "lsms/v1/segmentation.grpc.pb.h"
 #include "server/postprocess.h"
 #include "server/server.h"
@@ -109,6 +113,63 @@ TEST_F(SegmentE2eTest, SegmentReturnsMaskAtOriginalResolution) {
     ASSERT_TRUE(r.has_area_mm2());
     EXPECT_NEAR(r.area_mm2(), r.pixel_count() * 0.64, 1e-6);
   }
+}
+
+TEST_F(SegmentE2eTest, DicomSegHoldsTheMaskAndReferencesTheSource) {
+  Start();
+  const std::string source = Dicom(8);
+  auto req = Request("seg", source, "all lesions");
+  req.set_threshold(0.2f);
+  req.mutable_output()->set_include_dicom_seg(true);
+  lsms::v1::SegmentResponse r;
+  ASSERT_TRUE(Call(req, &r).ok());
+  ASSERT_FALSE(r.dicom_seg().empty());
+  DcmInputBufferStream is;
+  is.setBuffer(r.dicom_seg().data(), static_cast<offile_off_t>(r.dicom_seg().size()));
+  is.setEos();
+  DcmFileFormat ff;
+  ff.transferInit();
+  ASSERT_TRUE(ff.read(is).good());
+  ff.transferEnd();
+  OFString sop_class;
+  ff.getDataset()->findAndGetOFString(DCM_SOPClassUID, sop_class);
+  EXPECT_EQ(std::string(sop_class.c_str()), UID_SegmentationStorage);
+  // The SEG references the source instance (top-level ReferencedSeriesSequence).
+  DcmFileFormat src;
+  DcmInputBufferStream sis;
+  sis.setBuffer(source.data(), static_cast<offile_off_t>(source.size()));
+  sis.setEos();
+  src.transferInit();
+  ASSERT_TRUE(src.read(sis).good());
+  src.transferEnd();
+  OFString src_uid, ref_uid, src_patient, seg_patient;
+  src.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, src_uid);
+  ff.getDataset()->findAndGetOFString(DCM_ReferencedSOPInstanceUID, ref_uid, 0, /*searchIntoSub=*/true);
+  EXPECT_EQ(ref_uid, src_uid);
+  src.getDataset()->findAndGetOFString(DCM_PatientID, src_patient);
+  ff.getDataset()->findAndGetOFString(DCM_PatientID, seg_patient);
+  EXPECT_EQ(seg_patient, src_patient);
+  DcmSegmentation* seg = nullptr;
+  ASSERT_TRUE(DcmSegmentation::loadDataset(*ff.getDataset(), seg).good());
+  std::unique_ptr<DcmSegmentation> owned(seg);
+  EXPECT_EQ(seg->getNumberOfFrames(), 1u);
+  EXPECT_EQ(seg->getNumberOfSegments(), 1u);
+  const DcmIODTypes::Frame* frame = seg->getFrame(0);
+  ASSERT_NE(frame, nullptr);
+  std::unique_ptr<DcmIODTypes::Frame> unpacked(DcmSegUtils::unpackBinaryFrame(frame, 128, 128));
+  ASSERT_NE(unpacked, nullptr);
+  uint64_t count = 0;
+  for (size_t i = 0; i < unpacked->length; ++i) count += unpacked->pixData[i] != 0;
+  EXPECT_EQ(count, r.pixel_count());
+  // Raw pixels cannot be referenced by a SEG.
+  lsms::v1::SegmentRequest raw;
+  raw.set_expression("the lesion");
+  raw.mutable_raw()->set_dtype(lsms::v1::RawImage::DTYPE_UINT8);
+  raw.mutable_raw()->set_rows(8);
+  raw.mutable_raw()->set_columns(8);
+  raw.mutable_raw()->set_pixels(std::string(64, '\0'));
+  raw.mutable_output()->set_include_dicom_seg(true);
+  EXPECT_EQ(Call(raw, &r).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(SegmentE2eTest, BadInputGetsInvalidArgumentAndServerKeepsServing) {
