@@ -3,8 +3,15 @@
 // absl::Status here, once.
 #include <cstring>
 
+#include <optional>
+
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
+#ifdef LSMS_WITH_CUDA  // set by CMake when the libtorch in use has CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -45,6 +52,10 @@ class TorchSegmenter final : public Segmenter {
         autocast_(device.is_cuda() ? std::move(autocast) : "none") {
     net_->to(device_);
     net_->eval();
+#ifdef LSMS_WITH_CUDA
+    // One stream per instance, so instances on one GPU overlap.
+    if (device_.is_cuda()) stream_ = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device_.index());
+#endif
     for (const auto& p : net_->parameters()) parameters_ += p.numel();
   }
 
@@ -69,8 +80,8 @@ class TorchSegmenter final : public Segmenter {
     return d;
   }
   int64_t parameter_count() const override { return parameters_; }
-  int64_t device_memory_allocated() const override { return 0; }
-  int64_t device_memory_reserved() const override { return 0; }
+  int64_t device_memory_allocated() const override { return MemoryStat(/*reserved=*/false); }
+  int64_t device_memory_reserved() const override { return MemoryStat(/*reserved=*/true); }
 
  private:
   absl::StatusOr<std::vector<Prediction>> PredictOrThrow(
@@ -101,6 +112,10 @@ class TorchSegmenter final : public Segmenter {
       mm[i] = in.mm_per_pixel > 0 ? in.mm_per_pixel : kTypicalFieldOfViewMm / s;
     }
     c10::InferenceMode guard;
+#ifdef LSMS_WITH_CUDA
+    std::optional<c10::cuda::CUDAStreamGuard> stream_guard;
+    if (stream_) stream_guard.emplace(*stream_);
+#endif
     NetInputs in;
     in.image = image.to(device_);
     in.ids = ids.to(device_);
@@ -151,8 +166,23 @@ class TorchSegmenter final : public Segmenter {
     return out;
   }
 
+  int64_t MemoryStat(bool reserved) const {
+#ifdef LSMS_WITH_CUDA
+    if (device_.is_cuda()) {
+      const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device_.index());
+      const auto agg = static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE);
+      return reserved ? stats.reserved_bytes[agg].current : stats.allocated_bytes[agg].current;
+    }
+#endif
+    (void)reserved;
+    return 0;
+  }
+
   CheckpointInfo info_;
   LsmsNet net_;
+#ifdef LSMS_WITH_CUDA
+  std::optional<c10::cuda::CUDAStream> stream_;
+#endif
   std::unique_ptr<Tokenizer> tokenizer_;
   torch::Device device_;
   std::string autocast_;

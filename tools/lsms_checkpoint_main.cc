@@ -1,0 +1,37 @@
+// lsms-checkpoint: shows a checkpoint's config and provenance, and converts it
+// (fp16 weights for shipping, an extra provenance line).
+//   lsms-checkpoint --in runs/x/best.safetensors                      (show)
+//   lsms-checkpoint --in runs/x/best.safetensors --out m.safetensors --fp16 --version nano-1 --note "..."
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "model/checkpoint.h"
+
+ABSL_FLAG(std::string, in, "", "Input checkpoint.");
+ABSL_FLAG(std::string, out, "", "Output checkpoint (empty: only show).");
+ABSL_FLAG(bool, fp16, false, "Store weights as IEEE half (about half the size).");
+ABSL_FLAG(std::string, version, "", "Set provenance.version.");
+ABSL_FLAG(std::string, note, "", "Append a provenance line (legs).");
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  auto ckpt = lsms::LoadCheckpoint(absl::GetFlag(FLAGS_in));
+  if (!ckpt.ok()) {
+    std::cerr << "lsms-checkpoint: " << ckpt.status() << "\n";
+    return 1;
+  }
+  auto& info = ckpt->info;
+  if (!absl::GetFlag(FLAGS_version).empty()) info.provenance.version = absl::GetFlag(FLAGS_version);
+  if (!absl::GetFlag(FLAGS_note).empty()) info.provenance.legs.push_back(absl::GetFlag(FLAGS_note));
+  std::cout << "config: " << info.config.ToJson() << "\nprovenance: " << info.provenance.ToJson() << "\n";
+  if (absl::GetFlag(FLAGS_out).empty()) return 0;
+  auto st = lsms::SaveCheckpoint(absl::GetFlag(FLAGS_out), *ckpt->net, info,
+                                 absl::GetFlag(FLAGS_fp16) ? lsms::WeightPrecision::kF16 : lsms::WeightPrecision::kF32);
+  if (!st.ok()) {
+    std::cerr << "lsms-checkpoint: " << st << "\n";
+    return 1;
+  }
+  std::cout << "wrote " << absl::GetFlag(FLAGS_out) << "\n";
+  return 0;
+}
