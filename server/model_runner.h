@@ -20,7 +20,12 @@ struct ModelRunnerOptions {
   Segmenter::Options model;
   // Model instances = worker threads (one CUDA stream each on GPU).
   int num_instances = 1;
-  batching::BatcherOptions batching;
+  // Two priorities: 0 = unary Segment, 1 = SegmentSeries slices.
+  batching::BatcherOptions batching = [] {
+    batching::BatcherOptions b;
+    b.num_priorities = 2;
+    return b;
+  }();
   // At warm-up, measure each batch size 1, 2, 4, … ≤ batching.max_batch_size
   // and cap the maximum at the one with the best images/s.
   bool cap_batch_size_by_throughput = true;

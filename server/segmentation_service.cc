@@ -41,7 +41,8 @@ void SegmentationService::SetModelInfo(lsms::v1::ModelInfo info) {
 }
 
 void SegmentationService::Dispatch(const lsms::v1::SegmentRequest& request, absl::Time deadline,
-                                   std::shared_ptr<std::atomic<bool>> cancel, SegmentTask::Done done) {
+                                   std::shared_ptr<std::atomic<bool>> cancel, int priority,
+                                   SegmentTask::Done done) {
   if (!ready_.load()) {
     done(absl::UnavailableError("server is warming up or draining; retry with backoff"));
     return;
@@ -57,6 +58,7 @@ void SegmentationService::Dispatch(const lsms::v1::SegmentRequest& request, absl
   task->preprocess = absl::Now() - task->received;
   task->deadline_at = deadline;
   task->cancel_flag = std::move(cancel);
+  task->priority_level = priority;
   task->done = std::move(done);
   absl::Status st = runner_->Submit(&task);
   if (!st.ok()) task->done(st);  // rejected: the task is still ours
@@ -67,7 +69,7 @@ grpc::ServerUnaryReactor* SegmentationService::Segment(grpc::CallbackServerConte
                                                        lsms::v1::SegmentResponse* response) {
   auto* reactor = new SegmentReactor();
   const std::string id = request->request_id();
-  Dispatch(*request, absl::FromChrono(context->deadline()), reactor->cancel_flag(),
+  Dispatch(*request, absl::FromChrono(context->deadline()), reactor->cancel_flag(), /*priority=*/0,
            [this, reactor, response, id](absl::StatusOr<lsms::v1::SegmentResponse> r) {
              if (!r.ok()) {
                Record(Rpc::kSegment, id, r.status(), nullptr);

@@ -46,8 +46,9 @@ class SegmentationService final : public lsms::v1::SegmentationService::Callback
 
   // Prepares and submits one request; `done` is called exactly once (maybe
   // before this returns, for rejected requests). Used by both RPCs.
+  // `priority` 0 (interactive single slices) is served before 1 (series).
   void Dispatch(const lsms::v1::SegmentRequest& request, absl::Time deadline,
-                std::shared_ptr<std::atomic<bool>> cancel, SegmentTask::Done done);
+                std::shared_ptr<std::atomic<bool>> cancel, int priority, SegmentTask::Done done);
 
   const ServiceOptions& options() const { return options_; }
 

@@ -43,7 +43,7 @@ void SeriesReactor::OnReadDone(bool ok) {
     done(absl::InvalidArgumentError(
         absl::StrCat("series exceeds ", service_->options().max_series_slices, " slices")));
   } else {
-    service_->Dispatch(request, absl::FromChrono(context_->deadline()), cancel_, std::move(done));
+    service_->Dispatch(request, absl::FromChrono(context_->deadline()), cancel_, /*priority=*/1, std::move(done));
   }
   StartRead(&request_);
 }

@@ -146,6 +146,19 @@ TEST(GrammarTest, ExpressionsResolveToTheRightLesions) {
   ASSERT_NE(rim, nullptr);
 }
 
+TEST(DicomWriterTest, SeededUidsMakeFilesByteIdentical) {
+  PhantomOptions o;
+  o.size = 64;
+  Phantom p = GeneratePhantom(4, o);
+  CtSliceInfo info;
+  info.uid_seed = 99;
+  EXPECT_EQ(*EncodeCtSlice(p.hu, info), *EncodeCtSlice(p.hu, info));
+  info.uid_seed = 100;
+  CtSliceInfo other = info;
+  other.uid_seed = 99;
+  EXPECT_NE(*EncodeCtSlice(p.hu, info), *EncodeCtSlice(p.hu, other));
+}
+
 TEST(GrammarTest, FlipSwapsLeftAndRight) {
   EXPECT_EQ(SwapLeftRight("the lesion in the right lobe"), "the lesion in the left lobe");
   EXPECT_EQ(SwapLeftRight("left and right"), "right and left");

@@ -5,22 +5,43 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "dcmtk/dcmdata/dcostrmb.h"
 #include "dcmtk/dcmdata/dctk.h"
 
 namespace lsms::synth {
 
+namespace {
+
+uint64_t SplitMix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// A UID under the 2.25 (UUID-derived) root from `seed` and a role number.
+std::string SeededUid(uint64_t seed, uint64_t role) {
+  const uint64_t hi = (SplitMix(seed * 31 + role) % 9000000000000000000ull) + 1000000000000000000ull;
+  const uint64_t lo = SplitMix(seed * 131 + role + 7) % 10000000000000000000ull;
+  return absl::StrFormat("2.25.%d%019d", hi, lo);
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> EncodeCtSlice(const Image& hu, const CtSliceInfo& info) {
   DcmFileFormat ff;
   DcmDataset* ds = ff.getDataset();
   char uid[100];
+  auto make_uid = [&](const char* root, uint64_t role) {
+    return info.uid_seed ? SeededUid(info.uid_seed, role) : std::string(dcmGenerateUniqueIdentifier(uid, root));
+  };
   auto put = [&](const DcmTagKey& tag, const std::string& v) { ds->putAndInsertString(tag, v.c_str()); };
   put(DCM_SOPClassUID, UID_CTImageStorage);
-  put(DCM_SOPInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT));
-  put(DCM_StudyInstanceUID, dcmGenerateUniqueIdentifier(uid, SITE_STUDY_UID_ROOT));
-  put(DCM_SeriesInstanceUID, info.series_uid.empty() ? dcmGenerateUniqueIdentifier(uid, SITE_SERIES_UID_ROOT)
-                                                     : info.series_uid);
-  put(DCM_FrameOfReferenceUID, dcmGenerateUniqueIdentifier(uid, SITE_INSTANCE_UID_ROOT));
+  put(DCM_SOPInstanceUID, make_uid(SITE_INSTANCE_UID_ROOT, 1));
+  put(DCM_StudyInstanceUID, make_uid(SITE_STUDY_UID_ROOT, 2));
+  put(DCM_SeriesInstanceUID, info.series_uid.empty() ? make_uid(SITE_SERIES_UID_ROOT, 3) : info.series_uid);
+  put(DCM_FrameOfReferenceUID, make_uid(SITE_INSTANCE_UID_ROOT, 4));
   put(DCM_Modality, "CT");
   put(DCM_PatientName, "SYNTHETIC^PHANTOM");
   put(DCM_PatientID, info.patient_id);

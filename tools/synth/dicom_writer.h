@@ -18,6 +18,9 @@ struct CtSliceInfo {
   std::string patient_id = "SYNTH-0000";  // synthetic, no real person
   std::string series_uid;                  // empty = generated
   int instance_number = 1;
+  // Non-zero: every UID is derived from it ("2.25." + a 128-bit number), so
+  // the same seed gives byte-identical files. Zero: fresh random UIDs.
+  uint64_t uid_seed = 0;
 };
 
 // Returns the Part-10 bytes (explicit VR little endian).
