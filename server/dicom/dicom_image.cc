@@ -6,13 +6,13 @@
 #include "absl/strings/str_cat.h"
 #include "dcmtk/dcmdata/dccodec.h"
 #include "dcmtk/dcmdata/dcdict.h"
-#include "dcmtk/dcmdata/dcistrmb.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmimgle/dcmimage.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
 #include "dcmtk/dcmjpls/djdecode.h"
 #include "dcmtk/oflog/oflog.h"
+#include "server/dicom/dicom_io.h"
 
 namespace lsms {
 namespace {
@@ -29,18 +29,9 @@ absl::StatusOr<DecodedSlice> DecodeOrThrow(absl::string_view bytes, const DicomL
     return absl::InvalidArgumentError(
         absl::StrCat("DICOM: ", bytes.size(), " bytes exceeds the limit of ", limits.max_bytes));
   }
-  DcmInputBufferStream is;
-  is.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-  is.setEos();
-  DcmFileFormat ff;
-  ff.transferInit();
-  // Bounded read: no element may claim more than the input holds.
-  OFCondition cond = ff.read(is, EXS_Unknown, EGL_noChange, static_cast<Uint32>(bytes.size()));
-  ff.transferEnd();
-  if (cond.bad()) {
-    return absl::InvalidArgumentError(absl::StrCat("DICOM: not a readable Part-10 file (", cond.text(), ")"));
-  }
-  DcmDataset* ds = ff.getDataset();
+  auto ff = ReadPart10(bytes);
+  if (!ff.ok()) return ff.status();
+  DcmDataset* ds = (*ff)->getDataset();
   DecodedSlice out;
   E_TransferSyntax xfer = ds->getOriginalXfer();
   DcmXfer xf(xfer);

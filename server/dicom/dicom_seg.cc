@@ -3,8 +3,6 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "dcmtk/dcmdata/dcistrmb.h"
-#include "dcmtk/dcmdata/dcostrmb.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmfg/fgderimg.h"
 #include "dcmtk/dcmfg/fgfracon.h"
@@ -13,6 +11,7 @@
 #include "dcmtk/dcmfg/fgplanpo.h"
 #include "dcmtk/dcmseg/segdoc.h"
 #include "dcmtk/dcmseg/segment.h"
+#include "server/dicom/dicom_io.h"
 
 namespace lsms {
 namespace {
@@ -35,15 +34,9 @@ absl::StatusOr<std::string> MakeDicomSeg(absl::string_view source, const std::ve
   if (rows <= 0 || cols <= 0 || rows > 65535 || cols > 65535 || mask.size() != static_cast<size_t>(rows) * cols) {
     return absl::InvalidArgumentError("DICOM SEG: mask size does not match the image");
   }
-  DcmInputBufferStream is;
-  is.setBuffer(source.data(), static_cast<offile_off_t>(source.size()));
-  is.setEos();
-  DcmFileFormat src;
-  src.transferInit();
-  OFCondition c = src.read(is, EXS_Unknown, EGL_noChange, static_cast<Uint32>(source.size()));
-  src.transferEnd();
-  if (c.bad()) return absl::InvalidArgumentError(absl::StrCat("DICOM SEG: source unreadable: ", c.text()));
-  DcmDataset* ds = src.getDataset();
+  auto src = ReadPart10(source);
+  if (!src.ok()) return src.status();
+  DcmDataset* ds = (*src)->getDataset();
 
   IODGeneralEquipmentModule::EquipmentInfo eq("lsms-serve", "LSMS", "0",
                                               model_version.empty() ? "unknown" : model_version);
@@ -134,18 +127,7 @@ absl::StatusOr<std::string> MakeDicomSeg(absl::string_view source, const std::ve
   DcmFileFormat out;
   if (auto st = Check(seg->writeDataset(*out.getDataset()), "write"); !st.ok()) return st;
   out.getDataset()->putAndInsertString(DCM_SegmentsOverlap, "NO");
-  if (auto st = Check(out.validateMetaInfo(EXS_LittleEndianExplicit), "meta"); !st.ok()) return st;
-  const Uint32 len = out.calcElementLength(EXS_LittleEndianExplicit, EET_ExplicitLength);
-  std::string buf(len + 4096, '\0');
-  DcmOutputBufferStream os(buf.data(), buf.size());
-  out.transferInit();
-  c = out.write(os, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
-  out.transferEnd();
-  if (auto st = Check(c, "serialise"); !st.ok()) return st;
-  void* data = nullptr;
-  offile_off_t n = 0;
-  os.flushBuffer(data, n);
-  return std::string(static_cast<const char*>(data), static_cast<size_t>(n));
+  return WritePart10(out);
 }
 
 }  // namespace lsms

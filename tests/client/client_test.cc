@@ -14,6 +14,7 @@
 #include "common/png_codec.h"
 #include "server/server.h"
 #include "tests/server/test_checkpoint.h"
+#include "tests/server/test_server.h"
 #include "tools/synth/dicom_writer.h"
 #include "tools/synth/phantom.h"
 
@@ -42,15 +43,8 @@ class ClientTest : public ::testing::Test {
                       .ok());
     }
     checkpoint_ = testing::WriteTestCheckpoint("client");
-    ServerOptions o;
-    o.listen_address = "127.0.0.1:0";
-    o.runner.model.checkpoint_path = checkpoint_;
-    o.runner.model.device = "cpu";
-    o.runner.warmup_iterations = 1;
-    auto s = Server::Create(o);
-    ASSERT_TRUE(s.ok()) << s.status();
-    server_ = std::move(*s);
-    ASSERT_TRUE(server_->WarmUp().ok());
+    server_ = testing::StartTestServer(testing::TestServerOptions(checkpoint_));
+    ASSERT_NE(server_, nullptr);
     target_ = absl::StrCat("--target=127.0.0.1:", server_->port());
   }
   void TearDown() override {

@@ -20,6 +20,7 @@
 #include "lsms/v1/segmentation.grpc.pb.h"
 #include "server/server.h"
 #include "tests/server/test_checkpoint.h"
+#include "tests/server/test_server.h"
 
 extern char** environ;
 
@@ -42,17 +43,11 @@ int FreePort() {
 
 TEST(PrometheusScrapeTest, RealPrometheusSeesTheServiceSeries) {
   const std::string ckpt = testing::WriteTestCheckpoint("prom");
-  ServerOptions o;
-  o.listen_address = "127.0.0.1:0";
-  o.runner.model.checkpoint_path = ckpt;
-  o.runner.model.device = "cpu";
-  o.runner.warmup_iterations = 1;
-  auto server = Server::Create(o);
-  ASSERT_TRUE(server.ok()) << server.status();
-  ASSERT_TRUE((*server)->WarmUp().ok());
+  auto server = testing::StartTestServer(testing::TestServerOptions(ckpt));
+  ASSERT_NE(server, nullptr);
   {  // one request so that request series exist
     auto stub = lsms::v1::SegmentationService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()), grpc::InsecureChannelCredentials()));
     grpc::ClientContext ctx;
     lsms::v1::ModelInfo info;
     ASSERT_TRUE(stub->GetModelInfo(&ctx, {}, &info).ok());
@@ -61,7 +56,7 @@ TEST(PrometheusScrapeTest, RealPrometheusSeesTheServiceSeries) {
   fs::create_directories(dir / "data");
   std::ofstream(dir / "prometheus.yml") << "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: lsms\n"
                                         << "    static_configs:\n      - targets: ['127.0.0.1:"
-                                        << (*server)->metrics_port() << "']\n";
+                                        << server->metrics_port() << "']\n";
   const int web = FreePort();
   std::vector<std::string> args = {"/usr/bin/prometheus", "--config.file=" + (dir / "prometheus.yml").string(),
                                    "--storage.tsdb.path=" + (dir / "data").string(),

@@ -15,6 +15,7 @@
 #include "lsms/v1/segmentation.grpc.pb.h"
 #include "server/server.h"
 #include "tests/server/test_checkpoint.h"
+#include "tests/server/test_server.h"
 #include "tools/synth/dicom_writer.h"
 #include "tools/synth/phantom.h"
 
@@ -37,16 +38,10 @@ std::map<std::string, double> Parse(const std::string& text) {
 
 TEST(ServerMetricsTest, ScrapeCountsEqualTheRequestsMade) {
   const std::string ckpt = testing::WriteTestCheckpoint("metrics");
-  ServerOptions o;
-  o.listen_address = "127.0.0.1:0";
-  o.runner.model.checkpoint_path = ckpt;
-  o.runner.model.device = "cpu";
-  o.runner.warmup_iterations = 1;
-  auto server = Server::Create(o);
-  ASSERT_TRUE(server.ok()) << server.status();
-  ASSERT_TRUE((*server)->WarmUp().ok());
+  auto server = testing::StartTestServer(testing::TestServerOptions(ckpt));
+  ASSERT_NE(server, nullptr);
   auto stub = lsms::v1::SegmentationService::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()), grpc::InsecureChannelCredentials()));
   synth::PhantomOptions po;
   po.size = 96;
   synth::CtSliceInfo info;
@@ -61,7 +56,7 @@ TEST(ServerMetricsTest, ScrapeCountsEqualTheRequestsMade) {
     grpc::ClientContext ctx;
     EXPECT_EQ(stub->Segment(&ctx, req, &resp).ok(), i < kOk);
   }
-  const std::string url = absl::StrCat("http://127.0.0.1:", (*server)->metrics_port(), "/metrics");
+  const std::string url = absl::StrCat("http://127.0.0.1:", server->metrics_port(), "/metrics");
   auto text = client::HttpGet(url);
   ASSERT_TRUE(text.ok()) << text.status();
   auto m = Parse(*text);

@@ -19,6 +19,7 @@
 #include "server/postprocess.h"
 #include "server/server.h"
 #include "tests/server/test_checkpoint.h"
+#include "tests/server/test_server.h"
 #include "tools/synth/dicom_writer.h"
 #include "tools/synth/phantom.h"
 
@@ -46,20 +47,14 @@ class SegmentE2eTest : public ::testing::Test {
   }
 
   void Start(int max_batch = 4, absl::Duration delay = absl::Milliseconds(20), int queue = 64) {
-    ServerOptions o;
-    o.listen_address = "127.0.0.1:0";
-    o.runner.model.checkpoint_path = *checkpoint_;
-    o.runner.model.device = "cpu";
+    ServerOptions o = testing::TestServerOptions(*checkpoint_);
     o.runner.batching.max_batch_size = max_batch;
     o.runner.batching.max_queue_delay = delay;
     o.runner.batching.max_queue_size = queue;
     o.runner.cap_batch_size_by_throughput = false;
-    o.runner.warmup_iterations = 1;
     o.service.max_series_slices = 5;
-    auto s = Server::Create(o);
-    ASSERT_TRUE(s.ok()) << s.status();
-    server_ = std::move(*s);
-    ASSERT_TRUE(server_->WarmUp().ok());
+    server_ = testing::StartTestServer(o);
+    ASSERT_NE(server_, nullptr);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials());
     stub_ = lsms::v1::SegmentationService::NewStub(channel_);
   }

@@ -10,18 +10,14 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "lsms/v1/segmentation.grpc.pb.h"
 #include "tests/server/test_checkpoint.h"
+#include "tests/server/test_server.h"
 
 namespace lsms {
 namespace {
 
 TEST(ServerTest, ServesModelInfoAndHealthOnLoopback) {
   const std::string ckpt = testing::WriteTestCheckpoint("server_info");
-  ServerOptions o;
-  o.listen_address = "127.0.0.1:0";
-  o.runner.model.checkpoint_path = ckpt;
-  o.runner.model.device = "cpu";
-  o.runner.warmup_iterations = 1;
-  auto server = Server::Create(o);
+  auto server = Server::Create(testing::TestServerOptions(ckpt));
   ASSERT_TRUE(server.ok()) << server.status();
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
                                      grpc::InsecureChannelCredentials());

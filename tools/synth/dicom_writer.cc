@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "dcmtk/dcmdata/dcostrmb.h"
+#include "server/dicom/dicom_io.h"
 #include "dcmtk/dcmdata/dctk.h"
 
 namespace lsms::synth {
@@ -82,19 +82,7 @@ absl::StatusOr<std::string> EncodeCtSlice(const Image& hu, const CtSliceInfo& in
   }
   ds->putAndInsertUint16Array(DCM_PixelData, reinterpret_cast<const Uint16*>(px.data()),
                               static_cast<unsigned long>(px.size()));
-  OFCondition c = ff.validateMetaInfo(EXS_LittleEndianExplicit);
-  if (c.bad()) return absl::InternalError(absl::StrCat("DICOM meta: ", c.text()));
-  const Uint32 len = ff.calcElementLength(EXS_LittleEndianExplicit, EET_ExplicitLength);
-  std::string buf(len + 4096, '\0');
-  DcmOutputBufferStream os(buf.data(), buf.size());
-  ff.transferInit();
-  c = ff.write(os, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
-  ff.transferEnd();
-  if (c.bad()) return absl::InternalError(absl::StrCat("DICOM write: ", c.text()));
-  void* p = nullptr;
-  offile_off_t n = 0;
-  os.flushBuffer(p, n);
-  return std::string(static_cast<const char*>(p), static_cast<size_t>(n));
+  return WritePart10(ff);
 }
 
 }  // namespace lsms::synth

@@ -1,0 +1,24 @@
+// Part-10 DICOM to and from memory with DCMTK (OFCondition → absl::Status).
+#ifndef LSMS_SERVER_DICOM_DICOM_IO_H_
+#define LSMS_SERVER_DICOM_DICOM_IO_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+class DcmFileFormat;
+
+namespace lsms {
+
+// Parses Part-10 bytes with a bounded read: no element may claim more than
+// the input holds. INVALID_ARGUMENT names DCMTK's reason.
+absl::StatusOr<std::unique_ptr<DcmFileFormat>> ReadPart10(absl::string_view bytes);
+
+// Validates the meta header and serialises as explicit VR little endian.
+absl::StatusOr<std::string> WritePart10(DcmFileFormat& file);
+
+}  // namespace lsms
+
+#endif  // LSMS_SERVER_DICOM_DICOM_IO_H_
