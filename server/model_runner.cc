@@ -19,7 +19,8 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> ModelRunner::Create(const ModelRunn
   auto r = std::unique_ptr<ModelRunner>(new ModelRunner());
   r->options_ = options;
   for (int i = 0; i < options.num_instances; ++i) {
-    LSMS_ASSIGN_OR_RETURN(auto seg, Segmenter::Load(options.model));
+    LSMS_ASSIGN_OR_RETURN(auto seg, options.segmenter_factory ? options.segmenter_factory(options.model)
+                                                              : Segmenter::Load(options.model));
     r->instances_.push_back(std::move(seg));
   }
   batching::BatcherOptions b = options.batching;
@@ -92,7 +93,14 @@ void ModelRunner::ProcessBatch(int worker, Batcher::Batch batch) {
   std::vector<const ModelInput*> inputs;
   inputs.reserve(batch.size());
   for (const auto& t : batch) inputs.push_back(&t->prepared.input);
-  auto predictions = instances_[worker]->Predict(inputs);
+  absl::StatusOr<std::vector<Prediction>> predictions;
+  try {  // Segmenter promises not to throw; a worker must survive one that does.
+    predictions = instances_[worker]->Predict(inputs);
+  } catch (const std::exception& e) {
+    predictions = absl::InternalError(absl::StrCat("model failure: ", e.what()));
+  } catch (...) {
+    predictions = absl::InternalError("model failure: unknown exception");
+  }
   const absl::Duration inference = absl::Now() - start;
   if (options_.on_batch) options_.on_batch(static_cast<int>(batch.size()));
   for (size_t i = 0; i < batch.size(); ++i) {

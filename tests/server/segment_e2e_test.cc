@@ -167,6 +167,54 @@ TEST_F(SegmentE2eTest, DicomSegHoldsTheMaskAndReferencesTheSource) {
   EXPECT_EQ(Call(raw, &r).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// Wraps the real model; fails every batch that contains the token "tumor"
+// and throws on "nodule" (a model that breaks its no-throw promise).
+class FailingSegmenter final : public Segmenter {
+ public:
+  explicit FailingSegmenter(std::unique_ptr<Segmenter> real) : real_(std::move(real)) {}
+  absl::StatusOr<std::vector<Prediction>> Predict(const std::vector<const ModelInput*>& batch) override {
+    for (const auto* in : batch) {
+      for (const auto& t : in->tokens.tokens) {
+        if (t == "tumor") return absl::InternalError("model failure: injected");
+        if (t == "nodule") throw std::runtime_error("injected exception");
+      }
+    }
+    return real_->Predict(batch);
+  }
+  const ModelConfig& config() const override { return real_->config(); }
+  const Tokenizer& tokenizer() const override { return real_->tokenizer(); }
+  const Provenance& provenance() const override { return real_->provenance(); }
+  std::string device() const override { return real_->device(); }
+  int64_t parameter_count() const override { return real_->parameter_count(); }
+  int64_t device_memory_allocated() const override { return 0; }
+  int64_t device_memory_reserved() const override { return 0; }
+
+ private:
+  std::unique_ptr<Segmenter> real_;
+};
+
+TEST_F(SegmentE2eTest, ModelFailureFailsOnlyThatBatchWithInternal) {
+  ServerOptions o = testing::TestServerOptions(*checkpoint_);
+  o.runner.batching.max_batch_size = 1;
+  o.runner.segmenter_factory = [](const Segmenter::Options& m) -> absl::StatusOr<std::unique_ptr<Segmenter>> {
+    auto real = Segmenter::Load(m);
+    if (!real.ok()) return real.status();
+    return std::unique_ptr<Segmenter>(new FailingSegmenter(std::move(*real)));
+  };
+  server_ = testing::StartTestServer(o);
+  ASSERT_NE(server_, nullptr);
+  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials());
+  stub_ = lsms::v1::SegmentationService::NewStub(channel_);
+  const std::string d = Dicom(9);
+  lsms::v1::SegmentResponse r;
+  EXPECT_EQ(Call(Request("boom", d, "the largest tumor"), &r).error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_TRUE(Call(Request("after", d, "the largest lesion"), &r).ok());  // still serving
+  EXPECT_EQ(Call(Request("boom2", d, "every tumor"), &r).error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_TRUE(Call(Request("after2", d, "all lesions"), &r).ok());
+  EXPECT_EQ(Call(Request("throw", d, "the largest nodule"), &r).error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_TRUE(Call(Request("after3", d, "the largest lesion"), &r).ok());
+}
+
 TEST_F(SegmentE2eTest, BadInputGetsInvalidArgumentAndServerKeepsServing) {
   Start();
   lsms::v1::SegmentResponse r;
