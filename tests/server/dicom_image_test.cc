@@ -6,6 +6,11 @@
 #include <gtest/gtest.h>
 
 #include "common/png_codec.h"
+#include "dcmtk/dcmdata/dcostrmb.h"
+#include "dcmtk/dcmdata/dcpixseq.h"
+#include "dcmtk/dcmdata/dcpxitem.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "server/dicom/dicom_io.h"
 #include "tools/synth/dicom_writer.h"
 #include "tools/synth/phantom.h"
 
@@ -65,6 +70,39 @@ TEST_F(DicomImageTest, CompressedTransferSyntaxesDecodeIdentically) {
     EXPECT_EQ(slice->hu.data, reference->hu.data) << name;
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(DicomImageTest, Jpeg2000IsUnimplementedNotACrash) {
+  // An encapsulated JPEG 2000 file (the codestream is junk: it must never be
+  // decoded, because DCMTK 3.6.7 on Debian has no JPEG 2000 codec).
+  auto ff = ReadPart10(SampleDicom());
+  ASSERT_TRUE(ff.ok());
+  DcmDataset* ds = (*ff)->getDataset();
+  auto* seq = new DcmPixelSequence(DCM_PixelSequenceTag);
+  seq->insert(new DcmPixelItem(DCM_PixelItemTag));  // empty basic offset table
+  auto* frag = new DcmPixelItem(DCM_PixelItemTag);
+  std::vector<Uint8> junk(256, 0x42);
+  frag->putUint8Array(junk.data(), static_cast<unsigned long>(junk.size()));
+  seq->insert(frag);
+  auto* px = new DcmPixelData(DCM_PixelData);
+  px->putOriginalRepresentation(EXS_JPEG2000LosslessOnly, nullptr, seq);
+  ASSERT_TRUE(ds->insert(px, /*replaceOld=*/true).good());
+  DcmFileFormat out(ds);
+  ASSERT_TRUE(out.chooseRepresentation(EXS_JPEG2000LosslessOnly, nullptr).good());
+  OFCondition c = out.validateMetaInfo(EXS_JPEG2000LosslessOnly);
+  ASSERT_TRUE(c.good()) << c.text();
+  const Uint32 len = out.calcElementLength(EXS_JPEG2000LosslessOnly, EET_ExplicitLength);
+  std::string buf(len + 4096, '\0');
+  DcmOutputBufferStream os(buf.data(), buf.size());
+  out.transferInit();
+  ASSERT_TRUE(out.write(os, EXS_JPEG2000LosslessOnly, EET_ExplicitLength, nullptr).good());
+  out.transferEnd();
+  void* data = nullptr;
+  offile_off_t n = 0;
+  os.flushBuffer(data, n);
+  auto r = DecodeDicom(std::string(static_cast<const char*>(data), static_cast<size_t>(n)));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented) << r.status();
+  EXPECT_NE(r.status().message().find("1.2.840.10008.1.2.4.90"), std::string::npos) << r.status();
 }
 
 }  // namespace
