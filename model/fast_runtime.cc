@@ -5,7 +5,7 @@
 // every large activation buffer was mmap'ed and unmapped again (page faults on
 // each forward pass). Disabling mmap for large blocks and raising the trim
 // threshold keeps freed buffers in the heap for reuse. See
-// benchmarks/runtime_bench.cc for the measurement.
+// tools/runtime_bench.cc (scripts/bench-runtime) for the measurement.
 //
 // Set LSMS_DEFAULT_MALLOC=1 to skip the tuning (for benchmarks).
 #include <malloc.h>

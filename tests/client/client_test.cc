@@ -13,7 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "common/png_codec.h"
 #include "server/server.h"
-#include "tests/server/test_checkpoint.h"
+#include "tests/model/test_checkpoint.h"
 #include "tests/server/test_server.h"
 #include "tools/synth/dicom_writer.h"
 #include "tools/synth/phantom.h"

@@ -19,7 +19,7 @@
 #include "client/metrics_scrape.h"
 #include "lsms/v1/segmentation.grpc.pb.h"
 #include "server/server.h"
-#include "tests/server/test_checkpoint.h"
+#include "tests/model/test_checkpoint.h"
 #include "tests/server/test_server.h"
 
 extern char** environ;

@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "lsms/v1/segmentation.grpc.pb.h"
-#include "tests/server/test_checkpoint.h"
+#include "tests/model/test_checkpoint.h"
 #include "tools/synth/dicom_writer.h"
 #include "tools/synth/phantom.h"
 

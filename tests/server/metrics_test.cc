@@ -14,7 +14,7 @@
 #include "common/png_codec.h"
 #include "lsms/v1/segmentation.grpc.pb.h"
 #include "server/server.h"
-#include "tests/server/test_checkpoint.h"
+#include "tests/model/test_checkpoint.h"
 #include "tests/server/test_server.h"
 #include "tools/synth/dicom_writer.h"
 #include "tools/synth/phantom.h"

@@ -1,4 +1,4 @@
-#include "tests/server/test_checkpoint.h"
+#include "tests/model/test_checkpoint.h"
 
 #include <unistd.h>
 

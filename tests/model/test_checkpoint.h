@@ -1,6 +1,6 @@
 // Writes a small untrained nano checkpoint (64 px) for server tests.
-#ifndef LSMS_TESTS_SERVER_TEST_CHECKPOINT_H_
-#define LSMS_TESTS_SERVER_TEST_CHECKPOINT_H_
+#ifndef LSMS_TESTS_MODEL_TEST_CHECKPOINT_H_
+#define LSMS_TESTS_MODEL_TEST_CHECKPOINT_H_
 
 #include <string>
 
@@ -11,4 +11,4 @@ std::string WriteTestCheckpoint(const std::string& name);
 
 }  // namespace lsms::testing
 
-#endif  // LSMS_TESTS_SERVER_TEST_CHECKPOINT_H_
+#endif  // LSMS_TESTS_MODEL_TEST_CHECKPOINT_H_
