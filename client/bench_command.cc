@@ -54,6 +54,8 @@ class Load {
        const std::vector<lsms::v1::SegmentRequest>* requests)
       : o_(o), stubs_(stubs), requests_(requests) {}
 
+  // Reserves an in-flight slot and starts a call (open loop, and the initial
+  // closed-loop calls).
   void Issue() {
     int64_t n;
     {
@@ -62,6 +64,12 @@ class Load {
       n = sent_++;
       ++inflight_;
     }
+    Start(n);
+  }
+
+  // Starts call number `n` in an already reserved slot: while the slot is
+  // held, Drain() cannot return, so `this` outlives every callback.
+  void Start(int64_t n) {
     auto* call = new Call();
     call->start = absl::Now();
     PrepareContext(&call->ctx, o_.connection, o_.deadline);
@@ -116,11 +124,10 @@ class Load {
 
 void Load::OnDone(Call* call, const grpc::Status& st) {
   const double ms = absl::ToDoubleMilliseconds(absl::Now() - call->start);
-  bool again;
+  int64_t next = -1;
   {
     absl::MutexLock l(&mu_);
     ++completed_;
-    --inflight_;
     if (!st.ok()) {
       ++errors_[absl::StatusCodeToString(static_cast<absl::StatusCode>(st.error_code()))];
     } else if (measuring_ && !stopping_) {
@@ -129,9 +136,15 @@ void Load::OnDone(Call* call, const grpc::Status& st) {
       batch_sum_ += call->resp.timing().batch_size();
       queue_sum_ += call->resp.timing().queue_ms();
     }
-    again = closed_loop && !stopping_;
+    // Closed loop: the slot passes straight to the next call; otherwise it is
+    // released (the last release lets Drain() return).
+    if (closed_loop && !stopping_ && sent_ < o_.max_requests) {
+      next = sent_++;
+    } else {
+      --inflight_;
+    }
   }
-  if (again) Issue();
+  if (next >= 0) Start(next);
 }
 
 LevelResult RunLevel(const BenchOptions& o, std::vector<std::unique_ptr<lsms::v1::SegmentationService::Stub>>* stubs,
@@ -139,7 +152,10 @@ LevelResult RunLevel(const BenchOptions& o, std::vector<std::unique_ptr<lsms::v1
   LevelResult res;
   res.mode = rate > 0 ? "open" : "closed";
   res.level = rate > 0 ? rate : concurrency;
-  Load load(o, stubs, &requests);
+  // Heap-allocated: if a call never finishes (Drain times out), the Load is
+  // leaked rather than destroyed under a live callback.
+  auto owned = std::make_unique<Load>(o, stubs, &requests);
+  Load& load = *owned;
   load.closed_loop = rate <= 0;
   std::atomic<bool> stop_arrivals{false};
   std::thread arrivals;
@@ -190,7 +206,10 @@ LevelResult RunLevel(const BenchOptions& o, std::vector<std::unique_ptr<lsms::v1
   ScrapeResult after = o.metrics_url.empty() ? ScrapeResult{} : Scrape(o.metrics_url);
   stop_arrivals = true;
   if (arrivals.joinable()) arrivals.join();
-  load.Drain(o.deadline + absl::Seconds(5));
+  if (!load.Drain(o.deadline + absl::Seconds(5))) {
+    std::cerr << "lsms-client bench: calls still in flight after the deadline; abandoning them\n";
+    owned.release();  // NOLINT: intentional leak, see above
+  }
   (void)level_start;
   absl::MutexLock l(&load.mu_);
   res.sent = load.sent_;
