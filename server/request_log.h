@@ -14,9 +14,6 @@ namespace lsms {
 void LogRequest(const std::string& rpc, const std::string& request_id, const absl::Status& status,
                 const lsms::v1::Timing* timing);
 
-// Turns an absl::Status into the gRPC status (the one conversion point).
-#define LSMS_TO_GRPC(s) ::grpc::Status(static_cast<::grpc::StatusCode>((s).code()), std::string((s).message()))
-
 }  // namespace lsms
 
 #endif  // LSMS_SERVER_REQUEST_LOG_H_

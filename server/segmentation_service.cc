@@ -7,6 +7,11 @@
 namespace lsms {
 namespace {
 
+// absl::Status → grpc::Status: the one conversion point (the codes coincide).
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
 // Unary Segment: owns the cancel flag; deletes itself when gRPC is done.
 class SegmentReactor final : public grpc::ServerUnaryReactor {
  public:
@@ -73,7 +78,7 @@ grpc::ServerUnaryReactor* SegmentationService::Segment(grpc::CallbackServerConte
            [this, reactor, response, id](absl::StatusOr<lsms::v1::SegmentResponse> r) {
              if (!r.ok()) {
                Record(Rpc::kSegment, id, r.status(), nullptr);
-               reactor->Finish(LSMS_TO_GRPC(r.status()));
+               reactor->Finish(ToGrpc(r.status()));
                return;
              }
              *response = std::move(*r);
