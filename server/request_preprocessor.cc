@@ -137,8 +137,6 @@ absl::StatusOr<PreparedRequest> RequestPreprocessor::Prepare(const lsms::v1::Seg
   out.input.tokens = tokenizer_.Encode(r.expression(), config_.max_tokens);
   ctx.tokens = out.input.tokens.tokens;
   if (ctx.output.include_dicom_seg()) ctx.source_dicom = r.dicom();
-  slice.hu = Image{};  // pixels are not needed past this point
-  ctx.dicom_meta = std::move(slice);
   return out;
 }
 

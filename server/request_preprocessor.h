@@ -32,7 +32,6 @@ struct RequestContext {
   lsms::v1::OutputOptions output;
   std::vector<std::string> tokens;  // the encoded tokens incl. [CLS]/[SEP]
   bool from_dicom = false;
-  DecodedSlice dicom_meta;          // UIDs (hu dropped)
   std::string source_dicom;         // kept only when a DICOM SEG is asked for
 };
 
