@@ -1,5 +1,6 @@
 #include "model/checkpoint.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -137,8 +138,19 @@ absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& net,
   return file.Save(path);
 }
 
-absl::Status LoadWeights(const SafetensorsFile& file, torch::nn::Module& net) {
-  return CopyNamed(file.tensors, NamedState(net), "checkpoint", /*strict_unexpected=*/true);
+absl::Status LoadWeights(const SafetensorsFile& file, torch::nn::Module& net,
+                         const std::vector<std::string>& new_module_prefixes) {
+  auto targets = NamedState(net);
+  auto is_new = [&](const std::string& name) {
+    for (const auto& p : new_module_prefixes) {
+      if (absl::StartsWith(name, p) && !file.tensors.count(name)) return true;
+    }
+    return false;
+  };
+  targets.erase(std::remove_if(targets.begin(), targets.end(),
+                               [&](const auto& t) { return is_new(t.first); }),
+                targets.end());
+  return CopyNamed(file.tensors, targets, "checkpoint", /*strict_unexpected=*/true);
 }
 
 absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& path) {

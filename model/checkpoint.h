@@ -34,9 +34,11 @@ absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& net,
                             WeightPrecision precision = WeightPrecision::kF32);
 
 // Copies every parameter and buffer of `net` from `file` (strict by name and
-// shape). Tensors whose name starts with an entry of `ignore_prefixes` are
-// skipped on both sides.
-absl::Status LoadWeights(const SafetensorsFile& file, torch::nn::Module& net);
+// shape). Tensors of `net` whose name starts with an entry of
+// `new_module_prefixes` may be absent from the file (they keep their
+// initialisation): fine-tuning with a module the checkpoint predates.
+absl::Status LoadWeights(const SafetensorsFile& file, torch::nn::Module& net,
+                         const std::vector<std::string>& new_module_prefixes = {});
 
 struct LoadedCheckpoint {
   CheckpointInfo info;

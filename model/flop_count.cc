@@ -50,6 +50,11 @@ FlopCount CountFlops(const ModelConfig& c) {
   f.decoder += Linear(h8, d, 4 * d) + Linear(h8, 4 * d, d);             // FFN
   f.decoder += Conv(c1, d / 2, 1, 1, h4) + Conv(1.5 * d, d / 2, 3, 3, h4) + Conv(d / 2, d / 2, 3, 3, h4) +
                Conv(d / 2, 3, 1, 1, h4);                                // boundary path
+  if (c.refine_channels > 0) {
+    const double w = c.refine_channels, hw = s * s;
+    f.decoder += Conv(c.windows.size(), w, 3, 3, hw) + Conv(w, w, 3, 3, hw) + Conv(d / 2, w, 1, 1, h4) +
+                 Conv(2 * w + 3, w, 3, 3, hw) + Conv(w, 3, 1, 1, hw);  // full-resolution refinement
+  }
   return f;
 }
 

@@ -143,6 +143,11 @@ LsmsNetImpl::LsmsNetImpl(const ModelConfig& c) : config(c) {
   text = register_module("text", TextEncoder(c));
   vision = register_module("vision", VisionEncoder(c));
   decoder = register_module("decoder", FullScaleDecoder(c));
+  if (c.refine_channels > 0) {
+    refine = register_module("refine", RefineHead(static_cast<int>(c.windows.size()),
+                                                  c.decoder_dim / 2, kLogitChannels,
+                                                  c.refine_channels));
+  }
   const int d = c.decoder_dim, t = c.text_dim, e = c.embed_dim;
   present_head = register_module(
       "present_head", nn::Sequential(nn::Linear(2 * d + t, d), nn::GELU(), nn::Linear(d, 1)));
@@ -177,7 +182,7 @@ NetOutputs LsmsNetImpl::forward(const NetInputs& in) {
   out.sentence = (out.words * m).sum(1) / m.sum(1).clamp_min(1.0);
   auto feats = vision(image, out.words, in.mask);
   auto dec = decoder(feats, out.words, in.mask);
-  auto logits = Upsample(dec.logits, s);
+  auto logits = refine ? refine(in.image, dec.fine, dec.logits) : Upsample(dec.logits, s);
   out.ref_logits = logits.select(1, kRefChannel);
   out.all_logits = logits.select(1, kAllLesionsChannel);
   out.liver_logits = logits.select(1, kLiverChannel);

@@ -16,6 +16,7 @@
 
 #include "model/full_scale_decoder.h"
 #include "model/model_config.h"
+#include "model/refine_head.h"
 #include "model/text_encoder.h"
 #include "model/vision_encoder.h"
 
@@ -95,6 +96,7 @@ struct LsmsNetImpl : torch::nn::Module {
   TextEncoder text{nullptr};
   VisionEncoder vision{nullptr};
   FullScaleDecoder decoder{nullptr};
+  RefineHead refine{nullptr};  // null when config.refine_channels == 0
   torch::nn::Sequential present_head{nullptr};
   torch::nn::Sequential visual_embed{nullptr}, text_embed{nullptr};
   torch::Tensor logit_scale;  // log(1/temperature), learnable

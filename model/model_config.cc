@@ -24,6 +24,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromPreset(const std::string& name) {
     c.text_ffn = 1024;
     c.decoder_dim = 192;
     c.embed_dim = 192;
+    c.refine_channels = 16;
     return c;
   }
   if (name == "base") {
@@ -39,6 +40,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromPreset(const std::string& name) {
     c.decoder_dim = 256;
     c.decoder_heads = 8;
     c.embed_dim = 256;
+    c.refine_channels = 16;
     c.drop_path = 0.2f;
     return c;
   }
@@ -69,6 +71,7 @@ std::string ModelConfig::ToJson() const {
   j["decoder_dim"] = decoder_dim;
   j["decoder_heads"] = decoder_heads;
   j["decoder_sr_ratio"] = decoder_sr_ratio;
+  j["refine_channels"] = refine_channels;
   j["selection_head"] = selection_head;
   j["max_candidates"] = max_candidates;
   j["embed_dim"] = embed_dim;
@@ -87,6 +90,8 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
     return absl::InvalidArgumentError("model config is not a JSON object");
   }
   ModelConfig c;
+  // Older checkpoints have no refinement head.
+  c.refine_channels = 0;
   try {
     // Every field is optional so that older checkpoints keep loading; absent
     // fields take the nano defaults above.
@@ -114,6 +119,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
     get("decoder_dim", c.decoder_dim);
     get("decoder_heads", c.decoder_heads);
     get("decoder_sr_ratio", c.decoder_sr_ratio);
+    get("refine_channels", c.refine_channels);
     get("selection_head", c.selection_head);
     get("max_candidates", c.max_candidates);
     get("embed_dim", c.embed_dim);

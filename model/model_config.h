@@ -53,6 +53,10 @@ struct ModelConfig {
   int decoder_heads = 4;
   // Spatial reduction of keys/values in the global self-attention.
   int decoder_sr_ratio = 2;
+  // Width of the full-resolution refinement head (model/refine_head.h);
+  // 0 = logits bilinearly upsampled from stride 4 (checkpoints made before
+  // the head existed load with 0).
+  int refine_channels = 12;
 
   // --- Referring selection head (extension beyond the paper) ----------
   // Scores candidate lesions (connected components of a text-free

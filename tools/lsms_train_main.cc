@@ -11,6 +11,9 @@ ABSL_FLAG(std::string, manifest, "data/synth/manifest.jsonl", "JSONL manifest (l
 ABSL_FLAG(std::string, out, "runs/nano", "Output folder: best/last checkpoints, log.csv.");
 ABSL_FLAG(std::string, preset, "nano", "nano, tiny or base.");
 ABSL_FLAG(int, input_size, 0, "Training resolution (multiple of 32); 0 = the preset's.");
+ABSL_FLAG(int, refine_channels, -1,
+          "With --init from a checkpoint without a full-resolution refinement head: add one of "
+          "this width (starts as a zero residual). -1 = keep the checkpoint's.");
 ABSL_FLAG(std::string, init, "", "Start from this checkpoint (e.g. fine-tune at another size).");
 ABSL_FLAG(std::string, bert, "", "Hugging Face BERT model.safetensors for the text encoder.");
 ABSL_FLAG(std::string, vocab, "", "vocab.txt (default: beside the manifest).");
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
   o.preset = absl::GetFlag(FLAGS_preset);
   o.input_size = absl::GetFlag(FLAGS_input_size);
   o.init_checkpoint = absl::GetFlag(FLAGS_init);
+  o.refine_channels = absl::GetFlag(FLAGS_refine_channels);
   o.bert_safetensors = absl::GetFlag(FLAGS_bert);
   o.vocab = absl::GetFlag(FLAGS_vocab);
   o.resume = absl::GetFlag(FLAGS_resume);

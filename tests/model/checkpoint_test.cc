@@ -62,6 +62,50 @@ TEST(CheckpointTest, MismatchedShapesFailWithTheTensorName) {
   std::remove(path.c_str());
 }
 
+TEST(CheckpointTest, ConfigWithoutRefinementFieldMeansNoHead) {
+  // Checkpoints written before the refinement head existed have no such key.
+  auto c = ModelConfig::FromJson(R"({"preset": "nano", "vocab_size": 40})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->refine_channels, 0);
+  EXPECT_GT(ModelConfig::FromPreset("nano")->refine_channels, 0);
+}
+
+TEST(CheckpointTest, AddingARefinementHeadKeepsTheOldOutput) {
+  CheckpointInfo info = Info();
+  info.config.refine_channels = 0;
+  torch::manual_seed(2);
+  LsmsNet old_net(info.config);
+  old_net->eval();
+  const std::string path = TempPath("ckpt_norefine");
+  ASSERT_TRUE(SaveCheckpoint(path, *old_net, info).ok());
+  auto file = *SafetensorsFile::Load(path);
+
+  ModelConfig with = info.config;
+  with.refine_channels = 6;
+  LsmsNet net(with);
+  // Strict loading names the new tensors; allowing the prefix accepts them.
+  auto strict = LoadWeights(file, *net);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.message().find("refine.out.weight"), std::string::npos) << strict.message();
+  ASSERT_TRUE(LoadWeights(file, *net, {"refine."}).ok());
+  net->eval();
+
+  torch::NoGradGuard no_grad;
+  NetInputs in;
+  torch::manual_seed(3);
+  in.image = torch::randn({2, 3, 64, 64});
+  in.ids = torch::randint(4, info.config.vocab_size, {2, 6});
+  in.mask = torch::ones({2, 6});
+  in.mm_per_pixel = torch::full({2}, 1.5);
+  auto a = old_net->forward(in), b = net->forward(in);
+  EXPECT_TRUE(torch::allclose(a.ref_logits, b.ref_logits, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(a.all_logits, b.all_logits, 1e-5, 1e-5));
+  // The head is really in the path: once its residual is non-zero the output moves.
+  net->refine->out->bias.fill_(1.0);
+  EXPECT_NEAR((net->forward(in).ref_logits - a.ref_logits).mean().item<float>(), 1.0f, 1e-4);
+  std::remove(path.c_str());
+}
+
 TEST(CheckpointTest, LoadsHuggingFaceBertNamesFromSafetensors) {
   ModelConfig c = Info().config;
   TextEncoder source(c), target(c);

@@ -30,6 +30,19 @@ TEST(FlopCountTest, OneTextLayerMatchesHandCount) {
   EXPECT_DOUBLE_EQ(CountFlops(c).text, want);
 }
 
+TEST(FlopCountTest, RefinementHeadMatchesHandCount) {
+  ModelConfig with = *ModelConfig::FromPreset("nano");
+  ModelConfig without = with;
+  without.refine_channels = 0;
+  with.input_size = without.input_size = 64;
+  with.refine_channels = 4;
+  // 3 windows → 4, 4 → 4, 1×1 squeeze of the 64-channel fine features at
+  // 16×16, (4+4+3) → 4, 4 → 3 logits; 2 FLOPs per multiply-add.
+  const double hw = 64 * 64, want = 2 * hw * (4 * 3 * 9 + 4 * 4 * 9 + 11 * 4 * 9 + 3 * 4) +
+                                    2 * 16 * 16 * 4 * 64;
+  EXPECT_DOUBLE_EQ(CountFlops(with).decoder - CountFlops(without).decoder, want);
+}
+
 TEST(FlopCountTest, BaseIsTheLargestPreset) {
   EXPECT_GT(CountFlops(*ModelConfig::FromPreset("base")).total(),
             CountFlops(*ModelConfig::FromPreset("tiny")).total());

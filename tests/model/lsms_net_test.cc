@@ -64,6 +64,13 @@ TEST(LsmsNetTest, OneBackwardPassReachesEveryParameter) {
   ModelConfig c = Small("nano");
   c.drop_path = 0;
   LsmsNet net(c);
+  ASSERT_TRUE(net->refine);
+  {
+    // The refinement head's last layer starts at zero (so that adding it keeps
+    // a trained model's output); after the first optimiser step it is not.
+    torch::NoGradGuard no_grad;
+    net->refine->out->weight.normal_(0, 0.1);
+  }
   net->train();
   NetInputs in = Inputs(c, 4, 2);
   auto cand = torch::zeros({4, 2, 64, 64});

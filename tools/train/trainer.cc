@@ -351,17 +351,27 @@ absl::Status Train(const TrainOptions& o) {
     std::string init = o.init_checkpoint;
     if (o.resume && fs::exists(dir / "last.safetensors")) init = (dir / "last.safetensors").string();
     if (!init.empty()) {
-      LSMS_ASSIGN_OR_RETURN(LoadedCheckpoint ck, LoadCheckpoint(init));
-      info = std::move(ck.info);
-      net = std::move(ck.net);
-      if (o.input_size > 0 && o.input_size != info.config.input_size) {
-        // Fine-tuning at another resolution: every weight is size-independent.
-        info.config.input_size = o.input_size;
-        net->config.input_size = o.input_size;
+      LSMS_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::Load(init));
+      LSMS_ASSIGN_OR_RETURN(info, ReadCheckpointInfo(file));
+      // Fine-tuning at another resolution: every weight is size-independent.
+      if (o.input_size > 0) info.config.input_size = o.input_size;
+      std::vector<std::string> new_modules;
+      if (o.refine_channels >= 0 && o.refine_channels != info.config.refine_channels) {
+        if (info.config.refine_channels != 0) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              init, " already has a refinement head of width ", info.config.refine_channels));
+        }
+        info.config.refine_channels = o.refine_channels;
+        new_modules.push_back("refine.");
       }
+      torch::manual_seed(o.seed);
+      net = LsmsNet(info.config);
+      auto loaded = LoadWeights(file, *net, new_modules);
+      if (!loaded.ok()) return absl::InvalidArgumentError(absl::StrCat(init, ": ", loaded.message()));
     } else {
       LSMS_ASSIGN_OR_RETURN(info.config, ModelConfig::FromPreset(o.preset));
       if (o.input_size > 0) info.config.input_size = o.input_size;
+      if (o.refine_channels >= 0) info.config.refine_channels = o.refine_channels;
       const std::string vocab_path = o.vocab.empty() ? (fs::path(o.manifest).parent_path() / "vocab.txt").string() : o.vocab;
       LSMS_ASSIGN_OR_RETURN(info.vocab, ReadFile(vocab_path));
       LSMS_ASSIGN_OR_RETURN(auto tok, Tokenizer::FromVocabText(info.vocab));

@@ -19,6 +19,10 @@ struct TrainOptions {
   std::string preset = "nano";
   int input_size = 0;             // 0 = preset's
   std::string init_checkpoint;    // start from these weights (config taken from it)
+  // Width of the full-resolution refinement head when starting from a
+  // checkpoint that has none (the head starts as a zero residual); -1 = as in
+  // the checkpoint or preset.
+  int refine_channels = -1;
   std::string bert_safetensors;   // initialise the text encoder from real BERT
   std::string vocab;              // default: vocab.txt beside the manifest
   bool resume = false;            // continue from out_dir/last.*
