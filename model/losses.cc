@@ -1,6 +1,7 @@
 #include "model/losses.h"
 
 #include <torch/nn/functional/loss.h>
+#include <torch/nn/functional/pooling.h>
 
 namespace lsms {
 
@@ -20,6 +21,17 @@ torch::Tensor DiceLoss(const torch::Tensor& logits, const torch::Tensor& target)
   auto inter = (p * t).sum(1);
   auto dice = (2 * inter + 1) / (p.sum(1) + t.sum(1) + 1);
   return (1 - dice).mean();
+}
+
+torch::Tensor InstanceDiceLoss(const torch::Tensor& logits, const torch::Tensor& instances,
+                               const torch::Tensor& valid, int margin) {
+  const int64_t k = 2 * margin + 1;
+  auto near = F::max_pool2d(instances, F::MaxPool2dFuncOptions(k).stride(1).padding(margin));
+  auto p = torch::sigmoid(logits).unsqueeze(1);  // B×1×S×S
+  auto inter = (p * instances).sum({2, 3});
+  auto dice = (2 * inter + 1) / ((p * near).sum({2, 3}) + instances.sum({2, 3}) + 1);
+  auto v = valid.to(dice.dtype());
+  return ((1 - dice) * v).sum() / v.sum().clamp_min(1.0);
 }
 
 torch::Tensor ContrastiveLoss(const torch::Tensor& v, const torch::Tensor& t,
@@ -52,6 +64,9 @@ LossTerms ComputeLosses(LsmsNetImpl& net, const NetOutputs& out, const LossTarge
   l.aux = BceLoss(out.all_logits, tg.all_lesions, w.pos_weight) +
           DiceLoss(out.all_logits, tg.all_lesions) + BceLoss(out.liver_logits, tg.liver) +
           DiceLoss(out.liver_logits, tg.liver);
+  if (tg.instances.defined() && w.instance > 0) {
+    l.aux = l.aux + w.instance * InstanceDiceLoss(out.all_logits, tg.instances, tg.candidate_valid);
+  }
   if (out.candidate_logits.defined()) {
     auto valid = tg.candidate_valid;
     auto per = F::binary_cross_entropy_with_logits(

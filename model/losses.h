@@ -1,6 +1,7 @@
 // Training losses of LSMS, each usable alone:
 //   L = BCE(pos_weight) + Dice + λ_con·InfoNCE + λ_exist·BCE(target-present)
-//       + λ_aux·(BCE+Dice on the text-free all-lesions and liver maps)
+//       + λ_aux·(BCE+Dice on the text-free all-lesions and liver maps
+//                + λ_inst·per-lesion Dice of the all-lesions map)
 //       + λ_sel·BCE(selection head over candidates).
 #ifndef LSMS_MODEL_LOSSES_H_
 #define LSMS_MODEL_LOSSES_H_
@@ -19,6 +20,14 @@ torch::Tensor BceLoss(const torch::Tensor& logits, const torch::Tensor& target,
 // predicted mass), averaged over the batch. logits/target: B×H×W.
 torch::Tensor DiceLoss(const torch::Tensor& logits, const torch::Tensor& target);
 
+// 1 − soft Dice of each lesion instance against the prediction in its own
+// neighbourhood (the instance dilated by `margin` pixels), averaged over the
+// valid instances of the batch. Unlike an image-level Dice, a missed 3-pixel
+// lesion next to a found 3-cm lesion costs as much as the large one would.
+// logits B×S×S, instances B×K×S×S {0,1}, valid B×K. 0 without valid instances.
+torch::Tensor InstanceDiceLoss(const torch::Tensor& logits, const torch::Tensor& instances,
+                               const torch::Tensor& valid, int margin = 4);
+
 // Symmetric InfoNCE between L2-normalised v and t (B×E) with a learnable
 // log-temperature, over the rows where has_target is true. Rows with the same
 // `group` id (same target set) are positives of each other. 0 when fewer than
@@ -33,6 +42,7 @@ struct LossWeights {
   double present = 1.0;
   double aux = 0.5;
   double selection = 1.0;
+  double instance = 1.0;  // inside aux; needs LossTargets::instances
 };
 
 struct LossTargets {
@@ -43,6 +53,7 @@ struct LossTargets {
   torch::Tensor group;             // B int64 target-set id
   torch::Tensor candidate_target;  // B×K {0,1}: candidate k is referred
   torch::Tensor candidate_valid;   // B×K
+  torch::Tensor instances;         // B×K×S×S lesion instances (optional)
 };
 
 struct LossTerms {

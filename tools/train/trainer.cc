@@ -172,6 +172,7 @@ Built Trainer::MakeBatch(std::mt19937_64& rng) {
   out.targets.group = torch::cat(groups);
   out.targets.candidate_target = torch::stack(ctargets);
   out.targets.candidate_valid = out.in.candidate_valid;
+  out.targets.instances = out.in.candidates;
   return out;
 }
 
