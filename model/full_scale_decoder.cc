@@ -4,7 +4,6 @@
 
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/functional/pooling.h>
-#include <torch/nn/functional/upsampling.h>
 #include <torch/nn/modules/activation.h>
 
 #include "model/vision_encoder.h"
@@ -15,14 +14,6 @@ namespace nn = torch::nn;
 namespace F = torch::nn::functional;
 
 namespace {
-
-torch::Tensor Resize(const torch::Tensor& x, int64_t h, int64_t w) {
-  if (x.size(2) == h && x.size(3) == w) return x;
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{h, w})
-                               .mode(torch::kBilinear)
-                               .align_corners(false));
-}
 
 // Multi-head attention over already projected q (B×N×D), k, v (B×M×D).
 torch::Tensor Attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
@@ -79,7 +70,7 @@ DecoderOutput FullScaleDecoderImpl::forward(const std::vector<torch::Tensor>& f,
   auto p1 = F::avg_pool2d(f[0], F::AvgPool2dFuncOptions(2));
   std::vector<torch::Tensor> tokens;
   for (int s = 1; s < 4; ++s) {
-    auto p = Resize(f[s], h, w);
+    auto p = ResizeBilinear(f[s], h, w);
     tokens.push_back(scale_proj[s - 1]->as<nn::Conv2d>()->forward(p).flatten(2).transpose(1, 2));
   }
   // Scale attention: per position, attend across the three scale tokens.
@@ -107,7 +98,7 @@ DecoderOutput FullScaleDecoderImpl::forward(const std::vector<torch::Tensor>& f,
   out.global = x.transpose(1, 2).reshape({b, dim, h, w});
 
   // Boundary path at stride 4.
-  auto up = Resize(out.global, f[0].size(2), f[0].size(3));
+  auto up = ResizeBilinear(out.global, f[0].size(2), f[0].size(3));
   out.fine = fuse->forward(torch::cat({up, f1_proj(f[0])}, 1));
   out.logits = head(out.fine);
   return out;

@@ -6,7 +6,6 @@
 
 #include <torch/nn/functional/normalization.h>
 #include <torch/nn/functional/pooling.h>
-#include <torch/nn/functional/upsampling.h>
 #include <torch/nn/modules/activation.h>
 
 namespace lsms {
@@ -15,13 +14,6 @@ namespace nn = torch::nn;
 namespace F = torch::nn::functional;
 
 namespace {
-
-torch::Tensor Upsample(const torch::Tensor& x, int64_t size) {
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{size, size})
-                               .mode(torch::kBilinear)
-                               .align_corners(false));
-}
 
 // Mean of `features` (B×C×h×w) inside `masks` (B×K×S×S, resized to h×w).
 torch::Tensor MaskPool(const torch::Tensor& features, const torch::Tensor& masks) {
@@ -182,7 +174,7 @@ NetOutputs LsmsNetImpl::forward(const NetInputs& in) {
   out.sentence = (out.words * m).sum(1) / m.sum(1).clamp_min(1.0);
   auto feats = vision(image, out.words, in.mask);
   auto dec = decoder(feats, out.words, in.mask);
-  auto logits = refine ? refine(in.image, dec.fine, dec.logits) : Upsample(dec.logits, s);
+  auto logits = refine ? refine(in.image, dec.fine, dec.logits) : ResizeBilinear(dec.logits, s, s);
   out.ref_logits = logits.select(1, kRefChannel);
   out.all_logits = logits.select(1, kAllLesionsChannel);
   out.liver_logits = logits.select(1, kLiverChannel);

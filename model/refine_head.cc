@@ -2,15 +2,14 @@
 
 #include <vector>
 
-#include <torch/nn/functional/upsampling.h>
-#include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
+
+#include "model/vision_encoder.h"
 
 namespace lsms {
 
 namespace nn = torch::nn;
-namespace F = torch::nn::functional;
 
 namespace {
 
@@ -19,13 +18,6 @@ void AddConvBnRelu(nn::Sequential& seq, int in, int out) {
   seq->push_back(nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1).bias(false)));
   seq->push_back(nn::BatchNorm2d(out));
   seq->push_back(nn::ReLU());
-}
-
-torch::Tensor Upsample(const torch::Tensor& x, int64_t h, int64_t w) {
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{h, w})
-                               .mode(torch::kBilinear)
-                               .align_corners(false));
 }
 
 }  // namespace
@@ -49,8 +41,8 @@ RefineHeadImpl::RefineHeadImpl(int image_channels, int fine_channels, int logit_
 torch::Tensor RefineHeadImpl::forward(const torch::Tensor& image, const torch::Tensor& fine,
                                       const torch::Tensor& coarse) {
   const int64_t h = image.size(2), w = image.size(3);
-  auto up = Upsample(coarse, h, w);
-  auto x = torch::cat({stem->forward(image), Upsample(squeeze(fine), h, w), up}, 1);
+  auto up = ResizeBilinear(coarse, h, w);
+  auto x = torch::cat({stem->forward(image), ResizeBilinear(squeeze(fine), h, w), up}, 1);
   return up + out(mix->forward(x));
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/upsampling.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/container/sequential.h>
 
@@ -49,6 +50,14 @@ torch::Tensor PositionalEncoding2d(int64_t h, int64_t w, int64_t dim,
     pe = torch::cat({pe, torch::zeros({dim - pe.size(0), h, w}, fopts)}, 0);
   }
   return pe.to(options.dtype());
+}
+
+torch::Tensor ResizeBilinear(const torch::Tensor& x, int64_t h, int64_t w) {
+  if (x.size(2) == h && x.size(3) == w) return x;
+  return F::interpolate(x, F::InterpolateFuncOptions()
+                               .size(std::vector<int64_t>{h, w})
+                               .mode(torch::kBilinear)
+                               .align_corners(false));
 }
 
 torch::Tensor AdditiveTokenMask(const torch::Tensor& mask, torch::ScalarType dtype) {

@@ -24,6 +24,10 @@ namespace lsms {
 torch::Tensor PositionalEncoding2d(int64_t h, int64_t w, int64_t dim,
                                    const torch::TensorOptions& options);
 
+// Bilinear resize of B×C×H×W to B×C×h×w (align_corners false); x itself when
+// the size already matches.
+torch::Tensor ResizeBilinear(const torch::Tensor& x, int64_t h, int64_t w);
+
 // Additive attention mask B×1×T from a B×T {0,1} token mask.
 torch::Tensor AdditiveTokenMask(const torch::Tensor& mask, torch::ScalarType dtype);
 
