@@ -72,6 +72,7 @@ std::string ModelConfig::ToJson() const {
   j["decoder_heads"] = decoder_heads;
   j["decoder_sr_ratio"] = decoder_sr_ratio;
   j["refine_channels"] = refine_channels;
+  j["roi_margin"] = roi_margin;
   j["selection_head"] = selection_head;
   j["max_candidates"] = max_candidates;
   j["embed_dim"] = embed_dim;
@@ -120,6 +121,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
     get("decoder_heads", c.decoder_heads);
     get("decoder_sr_ratio", c.decoder_sr_ratio);
     get("refine_channels", c.refine_channels);
+    get("roi_margin", c.roi_margin);
     get("selection_head", c.selection_head);
     get("max_candidates", c.max_candidates);
     get("embed_dim", c.embed_dim);
@@ -142,6 +144,9 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
   if (c.windows.empty()) return absl::InvalidArgumentError("model config has no HU windows");
   if (c.text_dim % c.text_heads != 0) {
     return absl::InvalidArgumentError("text_dim must be divisible by text_heads");
+  }
+  if (!(c.roi_margin >= 0.0f && c.roi_margin <= 1.0f)) {
+    return absl::InvalidArgumentError(absl::StrCat("roi_margin must be in [0, 1], got ", c.roi_margin));
   }
   return c;
 }

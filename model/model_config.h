@@ -58,6 +58,14 @@ struct ModelConfig {
   // the head existed load with 0).
   int refine_channels = 12;
 
+  // --- Liver region of interest (extension beyond the paper) ----------
+  // > 0: two-pass inference. Pass 1 sees the whole slice and predicts the
+  // liver; pass 2 sees the liver's bounding box, widened by this fraction of
+  // its longer side on every side, letterboxed to input_size (about twice the
+  // resolution of the whole slice). 0 = one pass over the whole slice
+  // (checkpoints made before the option load with 0). See model/liver_roi.h.
+  float roi_margin = 0.0f;
+
   // --- Referring selection head (extension beyond the paper) ----------
   // Scores candidate lesions (connected components of a text-free
   // "all lesions" map) from pooled features plus explicit geometry against

@@ -16,6 +16,17 @@ Letterbox Letterbox::For(int rows, int cols, int size) {
   return b;
 }
 
+Letterbox Letterbox::ForRegion(int rows, int cols, int size, double cx, double cy, double side) {
+  Letterbox b;
+  b.size = size;
+  b.rows = rows;
+  b.cols = cols;
+  b.scale = size / side;
+  b.pad_x = size / 2.0 - cx * b.scale;
+  b.pad_y = size / 2.0 - cy * b.scale;
+  return b;
+}
+
 float SampleBilinear(const Image& src, double x, double y, float fill) {
   // Pixel centres at integer coordinates; clamp to the edge within half a
   // pixel, `fill` beyond.
@@ -70,8 +81,12 @@ Image ResampleToModel(const Image& src, const Letterbox& box, float fill) {
 
 std::vector<float> PreprocessHu(const Image& hu, const ModelConfig& config, Letterbox* box) {
   *box = Letterbox::For(hu.rows, hu.cols, config.input_size);
+  return PreprocessHu(hu, config, *box);
+}
+
+std::vector<float> PreprocessHu(const Image& hu, const ModelConfig& config, const Letterbox& box) {
   constexpr float kAirHu = -1024.0f;
-  Image resized = ResampleToModel(hu, *box, kAirHu);
+  Image resized = ResampleToModel(hu, box, kAirHu);
   const size_t plane = static_cast<size_t>(config.input_size) * config.input_size;
   std::vector<float> out(config.windows.size() * plane);
   for (size_t c = 0; c < config.windows.size(); ++c) {

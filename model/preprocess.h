@@ -31,7 +31,16 @@ struct Letterbox {
   double pad_x = 0.0;
   double pad_y = 0.0;
 
+  // The whole rows×cols image, centred.
   static Letterbox For(int rows, int cols, int size);
+  // The square of side `side` original pixels centred on (cx, cy) (pixel-edge
+  // coordinates: the image spans [0, cols]×[0, rows]) fills the model input;
+  // what lies outside the image is padding.
+  static Letterbox ForRegion(int rows, int cols, int size, double cx, double cy, double side);
+
+  // Original pixel-edge coordinates of model pixel-edge coordinates.
+  double OriginalX(double model_x) const { return (model_x - pad_x) / scale; }
+  double OriginalY(double model_y) const { return (model_y - pad_y) / scale; }
 };
 
 // Bilinear resampling of `src` at model coordinates (x, y); outside → `fill`.
@@ -40,6 +49,9 @@ float SampleBilinear(const Image& src, double x, double y, float fill);
 // HU image → channels()*size*size floats, CHW, normalised. The padding is air
 // (-1024 HU) so that it windows to 0 like the outside of the body.
 std::vector<float> PreprocessHu(const Image& hu, const ModelConfig& config, Letterbox* box);
+// The same on a given letterbox (box.size must equal config.input_size and
+// box.rows/cols the image's).
+std::vector<float> PreprocessHu(const Image& hu, const ModelConfig& config, const Letterbox& box);
 
 // A model-resolution map (size×size) → the original rows×cols grid.
 Image ToOriginal(const Image& model_map, const Letterbox& box);

@@ -27,10 +27,20 @@ struct ModelInput {
   // Physical size of one model pixel in mm (original spacing / letterbox
   // scale); 0 when unknown (the model then assumes a typical abdominal CT).
   float mm_per_pixel = 0.0f;
+  // Where the original slice sits in `image` (from PreprocessHu()).
+  Letterbox box;
+  // The slice in HU at its original resolution, shared, read-only. Used only
+  // by a model with a liver region of interest (config().roi_margin > 0),
+  // which preprocesses the region again; null → one pass over `image`.
+  std::shared_ptr<const Image> hu;
 };
 
 struct Prediction {
-  Image probability;       // size × size, lesion probability in the model grid
+  Image probability;       // size × size, lesion probability on `box`
+  // The grid of `probability`: the input's box, or the liver region's when
+  // the second pass ran (ToOriginal(probability, box) maps it back).
+  Letterbox box;
+  bool liver_region = false;  // whether the second pass ran
   float target_present = 0.0f;
   // One value per position of tokens.ids (0 for [CLS]/[SEP]/[PAD]); sums to 1
   // over the expression's own tokens.
@@ -54,7 +64,10 @@ class Segmenter {
   static absl::StatusOr<std::unique_ptr<Segmenter>> Load(const Options& options);
 
   // Runs one batch. All inputs must come from this model's config and
-  // tokenizer. Never throws; a torch failure becomes INTERNAL.
+  // tokenizer. With a liver region of interest (config().roi_margin > 0) and
+  // inputs that carry `hu`, runs twice: the whole slices, then the liver
+  // regions found by the first pass (samples without a liver found keep the
+  // first pass). Never throws; a torch failure becomes INTERNAL.
   virtual absl::StatusOr<std::vector<Prediction>> Predict(
       const std::vector<const ModelInput*>& batch) = 0;
 

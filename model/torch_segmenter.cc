@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "model/checkpoint.h"
+#include "model/liver_roi.h"
 #include "model/segmenter.h"
 
 namespace lsms {
@@ -84,6 +85,45 @@ class TorchSegmenter final : public Segmenter {
   int64_t device_memory_reserved() const override { return MemoryStat(/*reserved=*/true); }
 
  private:
+  // One forward pass; results on the CPU as float.
+  struct PassResult {
+    torch::Tensor prob, present, relevance, liver;  // B×S×S, B, B×T, B×S×S
+  };
+
+  PassResult RunPass(const torch::Tensor& image, const torch::Tensor& ids, const torch::Tensor& mask,
+                     const torch::Tensor& mm) {
+    c10::InferenceMode guard;
+#ifdef LSMS_WITH_CUDA
+    std::optional<c10::cuda::CUDAStreamGuard> stream_guard;
+    if (stream_) stream_guard.emplace(*stream_);
+#endif
+    NetInputs in;
+    in.image = image.to(device_);
+    in.ids = ids.to(device_);
+    in.mask = mask.to(device_);
+    in.mm_per_pixel = mm.to(device_);
+    PassResult r;
+    const bool cast = autocast_ != "none";
+    if (cast) {
+      at::autocast::set_enabled(true);
+      at::autocast::set_autocast_gpu_dtype(autocast_ == "bf16" ? at::kBFloat16 : at::kHalf);
+    }
+    auto out = net_->forward(in);
+    r.prob = net_->ReferredProbability(out, in).to(torch::kFloat32);
+    r.present = torch::sigmoid(out.present_logit).to(torch::kFloat32);
+    r.relevance = net_->TokenRelevance(r.prob, in.mask).to(torch::kFloat32);
+    r.liver = torch::sigmoid(out.liver_logits).to(torch::kFloat32);
+    if (cast) {
+      at::autocast::clear_cache();
+      at::autocast::set_enabled(false);
+    }
+    r.prob = r.prob.to(torch::kCPU).contiguous();
+    r.present = r.present.to(torch::kCPU).contiguous();
+    r.relevance = r.relevance.to(torch::kCPU).contiguous();
+    r.liver = r.liver.to(torch::kCPU).contiguous();
+    return r;
+  }
+
   absl::StatusOr<std::vector<Prediction>> PredictOrThrow(
       const std::vector<const ModelInput*>& batch) {
     const auto& c = info_.config;
@@ -104,6 +144,14 @@ class TorchSegmenter final : public Segmenter {
         return absl::InvalidArgumentError(
             absl::StrCat("sample ", i, " has ", in.tokens.ids.size(), " tokens, model needs ", t));
       }
+      if (in.box.size != s || in.box.rows <= 0 || in.box.cols <= 0) {
+        return absl::InvalidArgumentError(absl::StrCat("sample ", i, " has no letterbox of size ", s));
+      }
+      if (in.hu && (in.hu->rows != in.box.rows || in.hu->cols != in.box.cols)) {
+        return absl::InvalidArgumentError(absl::StrCat("sample ", i, ": HU image is ", in.hu->cols, "x",
+                                                       in.hu->rows, ", letterbox says ", in.box.cols, "x",
+                                                       in.box.rows));
+      }
       std::memcpy(image[i].data_ptr<float>(), in.image.data(), in.image.size() * sizeof(float));
       for (int64_t k = 0; k < t; ++k) {
         ids[i][k] = static_cast<int64_t>(in.tokens.ids[k]);
@@ -111,42 +159,21 @@ class TorchSegmenter final : public Segmenter {
       }
       mm[i] = in.mm_per_pixel > 0 ? in.mm_per_pixel : kTypicalFieldOfViewMm / s;
     }
-    c10::InferenceMode guard;
-#ifdef LSMS_WITH_CUDA
-    std::optional<c10::cuda::CUDAStreamGuard> stream_guard;
-    if (stream_) stream_guard.emplace(*stream_);
-#endif
-    NetInputs in;
-    in.image = image.to(device_);
-    in.ids = ids.to(device_);
-    in.mask = mask.to(device_);
-    in.mm_per_pixel = mm.to(device_);
-    torch::Tensor prob, present, relevance;
-    {
-      const bool cast = autocast_ != "none";
-      if (cast) {
-        at::autocast::set_enabled(true);
-        at::autocast::set_autocast_gpu_dtype(autocast_ == "bf16" ? at::kBFloat16 : at::kHalf);
-      }
-      auto out = net_->forward(in);
-      prob = net_->ReferredProbability(out, in).to(torch::kFloat32);
-      present = torch::sigmoid(out.present_logit).to(torch::kFloat32);
-      relevance = net_->TokenRelevance(prob, in.mask).to(torch::kFloat32);
-      if (cast) {
-        at::autocast::clear_cache();
-        at::autocast::set_enabled(false);
-      }
-    }
-    prob = prob.to(torch::kCPU).contiguous();
-    present = present.to(torch::kCPU).contiguous();
-    relevance = relevance.to(torch::kCPU).contiguous();
+    PassResult pass = RunPass(image, ids, mask, mm);
+    std::vector<Letterbox> boxes(static_cast<size_t>(b));
+    std::vector<bool> in_region(static_cast<size_t>(b), false);
+    for (int64_t i = 0; i < b; ++i) boxes[i] = batch[i]->box;
+    if (c.roi_margin > 0) SecondPass(batch, ids, mask, mm, &pass, &boxes, &in_region);
+
     std::vector<Prediction> out(static_cast<size_t>(b));
     for (int64_t i = 0; i < b; ++i) {
       Prediction& p = out[i];
+      p.box = boxes[i];
+      p.liver_region = in_region[i];
       p.probability.rows = p.probability.cols = static_cast<int>(s);
-      const float* src = prob[i].data_ptr<float>();
+      const float* src = pass.prob[i].data_ptr<float>();
       p.probability.data.assign(src, src + s * s);
-      p.target_present = present[i].item<float>();
+      p.target_present = pass.present[i].item<float>();
       // Relevance over the expression's own tokens only.
       const auto& tok = batch[i]->tokens;
       p.token_relevance.assign(static_cast<size_t>(t), 0.0f);
@@ -155,7 +182,7 @@ class TorchSegmenter final : public Segmenter {
         bool special = tok.attention_mask[k] == 0 || tok.ids[k] == tokenizer_->cls_id() ||
                        tok.ids[k] == tokenizer_->sep_id();
         if (!special) {
-          p.token_relevance[k] = relevance[i][k].item<float>();
+          p.token_relevance[k] = pass.relevance[i][k].item<float>();
           sum += p.token_relevance[k];
         }
       }
@@ -164,6 +191,50 @@ class TorchSegmenter final : public Segmenter {
       }
     }
     return out;
+  }
+
+  // Pass 2 of the liver region of interest (model/liver_roi.h): samples that
+  // carry HU and whose first pass found a liver are preprocessed again on the
+  // liver's region and run once more; their results and boxes replace the
+  // first pass's.
+  void SecondPass(const std::vector<const ModelInput*>& batch, const torch::Tensor& ids,
+                  const torch::Tensor& mask, const torch::Tensor& mm, PassResult* pass,
+                  std::vector<Letterbox>* boxes, std::vector<bool>* in_region) {
+    const auto& c = info_.config;
+    const int64_t s = c.input_size, w = static_cast<int64_t>(c.windows.size());
+    LiverRoiOptions roi;
+    roi.margin = c.roi_margin;
+    std::vector<int64_t> picked;
+    std::vector<Letterbox> regions;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!batch[i]->hu) continue;
+      const float* src = pass->liver[static_cast<int64_t>(i)].data_ptr<float>();
+      Image liver{static_cast<int>(s), static_cast<int>(s), std::vector<float>(src, src + s * s)};
+      std::optional<Letterbox> region = LiverRoi(liver, batch[i]->box, static_cast<int>(s), roi);
+      if (!region) continue;
+      picked.push_back(static_cast<int64_t>(i));
+      regions.push_back(*region);
+    }
+    if (picked.empty()) return;
+    const int64_t n = static_cast<int64_t>(picked.size());
+    auto image = torch::empty({n, w, s, s});
+    auto mm2 = torch::empty({n});
+    for (int64_t k = 0; k < n; ++k) {
+      const ModelInput& in = *batch[picked[k]];
+      std::vector<float> x = PreprocessHu(*in.hu, c, regions[k]);
+      std::memcpy(image[k].data_ptr<float>(), x.data(), x.size() * sizeof(float));
+      // Same physical pixel size, rescaled from the whole slice's grid.
+      mm2[k] = mm[picked[k]].item<float>() * static_cast<float>(in.box.scale / regions[k].scale);
+    }
+    auto index = torch::tensor(picked, torch::kLong);
+    PassResult second = RunPass(image, ids.index_select(0, index), mask.index_select(0, index), mm2);
+    pass->prob.index_copy_(0, index, second.prob);
+    pass->present.index_copy_(0, index, second.present);
+    pass->relevance.index_copy_(0, index, second.relevance);
+    for (int64_t k = 0; k < n; ++k) {
+      (*boxes)[picked[k]] = regions[k];
+      (*in_region)[picked[k]] = true;
+    }
   }
 
   int64_t MemoryStat(bool reserved) const {

@@ -43,6 +43,8 @@ absl::Status ModelRunner::WarmUp() {
   Image hu{64, 64, std::vector<float>(64 * 64, 40.0f)};
   Letterbox box;
   dummy.image = PreprocessHu(hu, c, &box);
+  dummy.box = box;
+  dummy.hu = std::make_shared<const Image>(hu);
   dummy.tokens = instances_[0]->tokenizer().Encode("the largest lesion", c.max_tokens);
   double best = 0;
   int best_size = 1;

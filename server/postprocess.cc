@@ -74,7 +74,7 @@ std::vector<uint8_t> DecodeRle(const std::string& rle, size_t size) {
 
 absl::Status Postprocess(const Prediction& p, const RequestContext& ctx, const std::string& model_version,
                          lsms::v1::SegmentResponse* r) {
-  Image prob = ToOriginal(p.probability, ctx.box);
+  Image prob = ToOriginal(p.probability, p.box);
   const int w = prob.cols, h = prob.rows;
   std::vector<uint8_t> mask(prob.data.size());
   uint64_t count = 0;

@@ -130,6 +130,9 @@ absl::StatusOr<PreparedRequest> RequestPreprocessor::Prepare(const lsms::v1::Seg
   ctx.row_spacing_mm = slice.row_spacing_mm;
   ctx.col_spacing_mm = slice.col_spacing_mm;
   out.input.image = PreprocessHu(slice.hu, config_, &ctx.box);
+  out.input.box = ctx.box;
+  // Only a model with a liver region of interest reads the slice again.
+  if (config_.roi_margin > 0) out.input.hu = std::make_shared<const Image>(std::move(slice.hu));
   if (slice.row_spacing_mm > 0) {
     out.input.mm_per_pixel =
         static_cast<float>(std::sqrt(slice.row_spacing_mm * slice.col_spacing_mm) / ctx.box.scale);

@@ -14,6 +14,10 @@ ABSL_FLAG(int, input_size, 0, "Training resolution (multiple of 32); 0 = the pre
 ABSL_FLAG(int, refine_channels, -1,
           "With --init from a checkpoint without a full-resolution refinement head: add one of "
           "this width (starts as a zero residual). -1 = keep the checkpoint's.");
+ABSL_FLAG(double, roi_margin, -1,
+          "Liver region of interest: > 0 trains on the liver's bounding box widened by this fraction "
+          "(two-pass inference); 0 = whole slices; -1 = the checkpoint's or preset's.");
+ABSL_FLAG(int, whole_every, 3, "With --roi_margin > 0: every n-th slice is also trained whole (0 = never).");
 ABSL_FLAG(std::string, init, "", "Start from this checkpoint (e.g. fine-tune at another size).");
 ABSL_FLAG(std::string, bert, "", "Hugging Face BERT model.safetensors for the text encoder.");
 ABSL_FLAG(std::string, vocab, "", "vocab.txt (default: beside the manifest).");
@@ -44,6 +48,8 @@ int main(int argc, char** argv) {
   o.input_size = absl::GetFlag(FLAGS_input_size);
   o.init_checkpoint = absl::GetFlag(FLAGS_init);
   o.refine_channels = absl::GetFlag(FLAGS_refine_channels);
+  o.roi_margin = static_cast<float>(absl::GetFlag(FLAGS_roi_margin));
+  o.whole_every = absl::GetFlag(FLAGS_whole_every);
   o.bert_safetensors = absl::GetFlag(FLAGS_bert);
   o.vocab = absl::GetFlag(FLAGS_vocab);
   o.resume = absl::GetFlag(FLAGS_resume);

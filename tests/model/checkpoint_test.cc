@@ -141,15 +141,24 @@ TEST(CheckpointTest, SegmenterPredictsFromCheckpoint) {
   Image hu{50, 70, std::vector<float>(50 * 70, 40.0f)};
   Letterbox box;
   in.image = PreprocessHu(hu, (*seg)->config(), &box);
+  in.box = box;
   in.tokens = (*seg)->tokenizer().Encode("the largest lesion", (*seg)->config().max_tokens);
   auto out = (*seg)->Predict({&in, &in});
   ASSERT_TRUE(out.ok()) << out.status();
   ASSERT_EQ(out->size(), 2u);
   EXPECT_EQ((*out)[0].probability.rows, 64);
+  EXPECT_EQ((*out)[0].box.scale, box.scale);
+  EXPECT_FALSE((*out)[0].liver_region);
   EXPECT_EQ((*out)[0].token_relevance.size(), static_cast<size_t>(info.config.max_tokens));
   ModelInput bad = in;
   bad.image.resize(3);
   EXPECT_EQ((*seg)->Predict({&bad}).status().code(), absl::StatusCode::kInvalidArgument);
+  ModelInput no_box = in;
+  no_box.box = Letterbox();
+  EXPECT_EQ((*seg)->Predict({&no_box}).status().code(), absl::StatusCode::kInvalidArgument);
+  ModelInput wrong_hu = in;
+  wrong_hu.hu = std::make_shared<const Image>(Image{10, 10, std::vector<float>(100, 0.0f)});
+  EXPECT_EQ((*seg)->Predict({&wrong_hu}).status().code(), absl::StatusCode::kInvalidArgument);
   std::remove(path.c_str());
 }
 

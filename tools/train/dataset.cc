@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/png_codec.h"
 #include "common/status_macros.h"
+#include "model/liver_roi.h"
 #include "server/dicom/dicom_image.h"
 
 namespace lsms::train {
@@ -34,13 +36,74 @@ std::vector<uint8_t> ToModelMask(const std::vector<uint8_t>& m, int rows, int co
 
 }  // namespace
 
+namespace {
+
+// One view of a decoded slice: preprocessed on `box`, targets on its grid.
+ImageEntry MakeEntry(const std::string& path, const std::string& id, const DecodedSlice& slice,
+                     const PngImage* labels, const PngImage* liver, const Letterbox& box,
+                     const ModelConfig& config, bool keep_hu) {
+  ImageEntry e;
+  e.path = path;
+  e.id = id;
+  e.box = box;
+  e.input = PreprocessHu(slice.hu, config, box);
+  if (slice.row_spacing_mm > 0) {
+    e.mm_per_pixel = static_cast<float>(std::sqrt(slice.row_spacing_mm * slice.col_spacing_mm) / box.scale);
+  }
+  if (labels) {
+    std::set<int> ids(labels->pixels.begin(), labels->pixels.end());
+    e.all_lesions_original.assign(labels->pixels.size(), 0);
+    for (size_t i = 0; i < labels->pixels.size(); ++i) e.all_lesions_original[i] = labels->pixels[i] != 0;
+    for (int lesion : ids) {
+      if (lesion == 0) continue;
+      std::vector<uint8_t> m(labels->pixels.size());
+      for (size_t i = 0; i < m.size(); ++i) m[i] = labels->pixels[i] == lesion;
+      auto mm = ToModelMask(m, labels->height, labels->width, box);
+      bool any = false;
+      for (uint8_t v : mm) any = any || v;
+      if (!any) continue;  // a lesion too small to survive resizing
+      e.instances.push_back(std::move(mm));
+      e.instance_ids.push_back(lesion);
+    }
+  }
+  if (liver) {
+    std::vector<uint8_t> m(liver->pixels.size());
+    for (size_t i = 0; i < m.size(); ++i) m[i] = liver->pixels[i] != 0;
+    e.liver = ToModelMask(m, liver->height, liver->width, box);
+  }
+  if (keep_hu) e.hu = slice.hu;
+  return e;
+}
+
+// The views of one slice: the whole slice and/or its liver region.
+std::vector<Letterbox> Views(const LoadOptions& options, const DecodedSlice& slice, const PngImage* liver,
+                             int size, size_t image_number) {
+  const Letterbox whole = Letterbox::For(slice.hu.rows, slice.hu.cols, size);
+  if (options.roi_margin <= 0 || !liver) return {whole};
+  Image mask{static_cast<int>(liver->height), static_cast<int>(liver->width),
+             std::vector<float>(liver->pixels.begin(), liver->pixels.end())};
+  LiverRoiOptions roi;
+  roi.threshold = 1.0f;  // any non-zero label
+  roi.margin = options.roi_margin;
+  std::optional<Letterbox> region = LiverRoi(mask, IdentityGrid(mask.rows, mask.cols), size, roi);
+  if (!region) return {whole};
+  std::vector<Letterbox> views = {*region};
+  if (options.whole_every > 0 && image_number % static_cast<size_t>(options.whole_every) == 0) {
+    views.push_back(whole);
+  }
+  return views;
+}
+
+}  // namespace
+
 absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfig& config) {
   LSMS_RETURN_IF_ERROR(InitDicomCodecs());
   std::ifstream in(options.manifest);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open manifest ", options.manifest));
   const fs::path root = fs::path(options.manifest).parent_path();
   Dataset ds;
-  std::map<std::string, int> image_index;
+  std::map<std::string, std::vector<int>> image_index;  // path → its views
+  size_t distinct_images = 0;
   std::map<std::pair<int, std::string>, int> groups;
   std::string line;
   int line_no = 0;
@@ -57,70 +120,56 @@ absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfi
     const std::string image_path = j["image"].get<std::string>();
     auto it = image_index.find(image_path);
     if (it == image_index.end()) {
-      if (options.max_images && ds.images.size() >= options.max_images) continue;
-      ImageEntry e;
-      e.path = image_path;
-      e.id = j.value("image_id", image_path);
+      if (options.max_images && distinct_images >= options.max_images) continue;
       LSMS_ASSIGN_OR_RETURN(std::string bytes, ReadFile((root / image_path).string()));
       auto slice = DecodeDicom(bytes);
       if (!slice.ok()) return absl::InvalidArgumentError(absl::StrCat(image_path, ": ", slice.status().message()));
-      e.input = PreprocessHu(slice->hu, config, &e.box);
-      if (slice->row_spacing_mm > 0) {
-        e.mm_per_pixel = static_cast<float>(std::sqrt(slice->row_spacing_mm * slice->col_spacing_mm) / e.box.scale);
-      }
+      std::optional<PngImage> labels, liver;
       if (j.contains("instances")) {
-        LSMS_ASSIGN_OR_RETURN(PngImage labels, LoadPng(root / j["instances"].get<std::string>()));
-        std::set<int> ids(labels.pixels.begin(), labels.pixels.end());
-        e.all_lesions_original.assign(labels.pixels.size(), 0);
-        for (size_t i = 0; i < labels.pixels.size(); ++i) e.all_lesions_original[i] = labels.pixels[i] != 0;
-        for (int id : ids) {
-          if (id == 0) continue;
-          std::vector<uint8_t> m(labels.pixels.size());
-          for (size_t i = 0; i < m.size(); ++i) m[i] = labels.pixels[i] == id;
-          auto mm = ToModelMask(m, labels.height, labels.width, e.box);
-          bool any = false;
-          for (uint8_t v : mm) any = any || v;
-          if (!any) continue;  // a lesion too small to survive resizing
-          e.instances.push_back(std::move(mm));
-          e.instance_ids.push_back(id);
-        }
+        LSMS_ASSIGN_OR_RETURN(labels, LoadPng(root / j["instances"].get<std::string>()));
       }
       if (j.contains("liver")) {
-        LSMS_ASSIGN_OR_RETURN(PngImage liver, LoadPng(root / j["liver"].get<std::string>()));
-        std::vector<uint8_t> m(liver.pixels.size());
-        for (size_t i = 0; i < m.size(); ++i) m[i] = liver.pixels[i] != 0;
-        e.liver = ToModelMask(m, liver.height, liver.width, e.box);
+        LSMS_ASSIGN_OR_RETURN(liver, LoadPng(root / j["liver"].get<std::string>()));
       }
-      if (options.keep_hu) e.hu = std::move(slice->hu);
-      it = image_index.emplace(image_path, static_cast<int>(ds.images.size())).first;
-      ds.images.push_back(std::move(e));
+      std::vector<int> views;
+      for (const Letterbox& box : Views(options, *slice, liver ? &*liver : nullptr, config.input_size,
+                                        distinct_images)) {
+        views.push_back(static_cast<int>(ds.images.size()));
+        ds.images.push_back(MakeEntry(image_path, j.value("image_id", image_path), *slice,
+                                      labels ? &*labels : nullptr, liver ? &*liver : nullptr, box, config,
+                                      options.keep_hu));
+      }
+      ++distinct_images;
+      it = image_index.emplace(image_path, std::move(views)).first;
     }
-    Sample s;
-    s.image = it->second;
-    s.expression = j["expression"].get<std::string>();
-    s.kind = j.value("kind", "");
-    if (j.contains("targets")) s.targets = j["targets"].get<std::vector<int>>();
     LSMS_ASSIGN_OR_RETURN(PngImage mask, LoadPng(root / j["mask"].get<std::string>()));
-    const ImageEntry& img = ds.images[s.image];
-    if (mask.width != img.box.cols || mask.height != img.box.rows) {
-      return absl::InvalidArgumentError(absl::StrCat(j["mask"].get<std::string>(), ": mask is ", mask.width, "x",
-                                                     mask.height, ", image is ", img.box.cols, "x", img.box.rows));
+    for (int view : it->second) {
+      Sample s;
+      s.image = view;
+      s.expression = j["expression"].get<std::string>();
+      s.kind = j.value("kind", "");
+      if (j.contains("targets")) s.targets = j["targets"].get<std::vector<int>>();
+      const ImageEntry& img = ds.images[s.image];
+      if (mask.width != img.box.cols || mask.height != img.box.rows) {
+        return absl::InvalidArgumentError(absl::StrCat(j["mask"].get<std::string>(), ": mask is ", mask.width, "x",
+                                                       mask.height, ", image is ", img.box.cols, "x", img.box.rows));
+      }
+      s.mask_original.resize(mask.pixels.size());
+      for (size_t i = 0; i < mask.pixels.size(); ++i) s.mask_original[i] = mask.pixels[i] != 0;
+      s.mask = ToModelMask(s.mask_original, mask.height, mask.width, img.box);
+      // Samples of one view with the same target set are positives of each other.
+      std::string key;
+      if (!s.targets.empty() || j.contains("targets")) {
+        for (int t : s.targets) absl::StrAppend(&key, t, ",");
+      } else {
+        key = std::to_string(std::hash<std::string_view>()(std::string_view(
+            reinterpret_cast<const char*>(s.mask_original.data()), s.mask_original.size())));
+      }
+      auto g = groups.emplace(std::make_pair(s.image, key), static_cast<int>(groups.size())).first;
+      s.group = g->second;
+      ds.by_kind[s.kind].push_back(static_cast<int>(ds.samples.size()));
+      ds.samples.push_back(std::move(s));
     }
-    s.mask_original.resize(mask.pixels.size());
-    for (size_t i = 0; i < mask.pixels.size(); ++i) s.mask_original[i] = mask.pixels[i] != 0;
-    s.mask = ToModelMask(s.mask_original, mask.height, mask.width, img.box);
-    // Samples of one image with the same target set are positives of each other.
-    std::string key;
-    if (!s.targets.empty() || j.contains("targets")) {
-      for (int t : s.targets) absl::StrAppend(&key, t, ",");
-    } else {
-      key = std::to_string(std::hash<std::string_view>()(std::string_view(
-          reinterpret_cast<const char*>(s.mask_original.data()), s.mask_original.size())));
-    }
-    auto g = groups.emplace(std::make_pair(s.image, key), static_cast<int>(groups.size())).first;
-    s.group = g->second;
-    ds.by_kind[s.kind].push_back(static_cast<int>(ds.samples.size()));
-    ds.samples.push_back(std::move(s));
   }
   if (ds.samples.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(options.manifest, ": no samples in split '", options.split, "'"));

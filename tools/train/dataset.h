@@ -6,7 +6,8 @@
 // Only image, mask and expression are required (real data: DICOM slices and
 // 8-bit PNG masks, non-zero = lesion); instances/liver enable the auxiliary
 // and selection-head targets. Images are decoded once and kept preprocessed
-// at the model's input size. Torch-free.
+// at the model's input size, as one or two views (ImageEntry) per slice; every
+// expression becomes one Sample per view. Torch-free.
 #ifndef LSMS_TOOLS_TRAIN_DATASET_H_
 #define LSMS_TOOLS_TRAIN_DATASET_H_
 
@@ -52,8 +53,15 @@ struct Dataset {
 struct LoadOptions {
   std::string manifest;
   std::string split;           // "train", "val", "test" or "" for all
-  size_t max_images = 0;       // 0 = all
+  size_t max_images = 0;       // 0 = all distinct slices
   bool keep_hu = false;
+  // > 0: slices with a liver mask are seen in their liver region of interest
+  // (model/liver_roi.h) with this margin, as the second pass of two-pass
+  // inference sees them; 0 = whole slices only.
+  float roi_margin = 0.0f;
+  // With roi_margin > 0: every n-th slice is also kept whole (the first pass
+  // must still find the liver on whole slices); 0 = never.
+  int whole_every = 0;
 };
 
 absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfig& config);

@@ -365,6 +365,7 @@ absl::Status Train(const TrainOptions& o) {
         info.config.refine_channels = o.refine_channels;
         new_modules.push_back("refine.");
       }
+      if (o.roi_margin >= 0) info.config.roi_margin = o.roi_margin;
       torch::manual_seed(o.seed);
       net = LsmsNet(info.config);
       auto loaded = LoadWeights(file, *net, new_modules);
@@ -373,6 +374,7 @@ absl::Status Train(const TrainOptions& o) {
       LSMS_ASSIGN_OR_RETURN(info.config, ModelConfig::FromPreset(o.preset));
       if (o.input_size > 0) info.config.input_size = o.input_size;
       if (o.refine_channels >= 0) info.config.refine_channels = o.refine_channels;
+      if (o.roi_margin >= 0) info.config.roi_margin = o.roi_margin;
       const std::string vocab_path = o.vocab.empty() ? (fs::path(o.manifest).parent_path() / "vocab.txt").string() : o.vocab;
       LSMS_ASSIGN_OR_RETURN(info.vocab, ReadFile(vocab_path));
       LSMS_ASSIGN_OR_RETURN(auto tok, Tokenizer::FromVocabText(info.vocab));
@@ -388,8 +390,11 @@ absl::Status Train(const TrainOptions& o) {
     info.provenance.data = absl::StrCat("manifest ", o.manifest);
     LSMS_ASSIGN_OR_RETURN(auto tok, Tokenizer::FromVocabText(info.vocab));
     std::cerr << "lsms-train: loading data...\n";
-    LSMS_ASSIGN_OR_RETURN(Dataset train, LoadDataset({o.manifest, "train", 0, false}, info.config));
-    LSMS_ASSIGN_OR_RETURN(Dataset val, LoadDataset({o.manifest, "val", static_cast<size_t>(o.val_images), false}, info.config));
+    // Validation sees what pass 2 sees: liver regions (from the true liver).
+    LoadOptions train_load{o.manifest, "train", 0, false, info.config.roi_margin, o.whole_every};
+    LoadOptions val_load{o.manifest, "val", static_cast<size_t>(o.val_images), false, info.config.roi_margin, 0};
+    LSMS_ASSIGN_OR_RETURN(Dataset train, LoadDataset(train_load, info.config));
+    LSMS_ASSIGN_OR_RETURN(Dataset val, LoadDataset(val_load, info.config));
     std::cerr << "lsms-train: " << train.images.size() << " train images, " << train.samples.size()
               << " expressions; " << val.samples.size() << " val expressions\n";
     ModelConfig config = info.config;  // copied before `info` is moved below

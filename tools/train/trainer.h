@@ -23,6 +23,12 @@ struct TrainOptions {
   // checkpoint that has none (the head starts as a zero residual); -1 = as in
   // the checkpoint or preset.
   int refine_channels = -1;
+  // Liver region of interest (ModelConfig::roi_margin): > 0 trains on liver
+  // regions (plus every whole_every-th slice whole) and saves the margin in
+  // the checkpoint, making its inference two-pass; 0 = whole slices; -1 = as
+  // in the checkpoint or preset.
+  float roi_margin = -1.0f;
+  int whole_every = 3;
   std::string bert_safetensors;   // initialise the text encoder from real BERT
   std::string vocab;              // default: vocab.txt beside the manifest
   bool resume = false;            // continue from out_dir/last.*

@@ -1,0 +1,96 @@
+// The manifest loader on a generated benchmark: whole-slice and liver-region
+// views of each slice, with targets on each view's grid.
+#include "tools/train/dataset.h"
+
+#include <filesystem>
+#include <numeric>
+
+#include <gtest/gtest.h>
+
+#include "tools/synth/benchmark_writer.h"
+
+namespace lsms {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DatasetTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() / ("lsms_dataset_" + std::to_string(::getpid())));
+    synth::BenchmarkOptions b;
+    b.out_dir = (*dir_ / "data").string();
+    b.images = 4;
+    b.size = 512;
+    b.seed = 5;
+    b.val_fraction = 0.0;
+    b.test_fraction = 0.0;
+    ASSERT_TRUE(synth::WriteBenchmark(b).ok());
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+  static std::string Manifest() { return (*dir_ / "data" / "manifest.jsonl").string(); }
+  static ModelConfig Config() {
+    ModelConfig c;
+    c.input_size = 64;
+    return c;
+  }
+  static int Count(const std::vector<uint8_t>& m) { return std::accumulate(m.begin(), m.end(), 0); }
+
+  static fs::path* dir_;
+};
+fs::path* DatasetTest::dir_ = nullptr;
+
+TEST_F(DatasetTest, WholeSlicesByDefault) {
+  auto ds = train::LoadDataset({Manifest(), "train", 0, false}, Config());
+  ASSERT_TRUE(ds.ok()) << ds.status();
+  ASSERT_EQ(ds->images.size(), 4u);
+  for (const auto& img : ds->images) EXPECT_DOUBLE_EQ(img.box.scale, 64.0 / 512.0);
+}
+
+TEST_F(DatasetTest, LiverRegionViewsZoomIntoTheLiver) {
+  auto whole = train::LoadDataset({Manifest(), "train", 0, false}, Config());
+  auto region = train::LoadDataset({Manifest(), "train", 0, false, /*roi_margin=*/0.1f, /*whole_every=*/0}, Config());
+  ASSERT_TRUE(whole.ok() && region.ok());
+  ASSERT_EQ(region->images.size(), 4u);
+  ASSERT_EQ(region->samples.size(), whole->samples.size());
+  for (size_t i = 0; i < 4; ++i) {
+    const auto& r = region->images[i];
+    const auto& w = whole->images[i];
+    EXPECT_GT(r.box.scale, w.box.scale * 1.3) << r.id;
+    // The liver fills much more of the region's grid, and the physical pixel
+    // size shrinks by the same factor as the zoom.
+    EXPECT_GT(Count(r.liver), Count(w.liver) * 1.6) << r.id;
+    EXPECT_NEAR(r.mm_per_pixel * r.box.scale, w.mm_per_pixel * w.box.scale, 1e-4);
+  }
+  // Targets are on each view's grid: as many lesion pixels, scaled by zoom².
+  for (size_t s = 0; s < whole->samples.size(); ++s) {
+    const int nw = Count(whole->samples[s].mask), nr = Count(region->samples[s].mask);
+    if (nw < 8) continue;  // too small to compare
+    const double zoom = region->images[region->samples[s].image].box.scale /
+                        whole->images[whole->samples[s].image].box.scale;
+    EXPECT_NEAR(nr / (nw * zoom * zoom), 1.0, 0.45) << whole->samples[s].expression;
+    EXPECT_EQ(region->samples[s].mask_original, whole->samples[s].mask_original);
+  }
+}
+
+TEST_F(DatasetTest, EveryNthSliceIsAlsoKeptWhole) {
+  auto ds = train::LoadDataset({Manifest(), "train", 0, false, 0.1f, /*whole_every=*/2}, Config());
+  ASSERT_TRUE(ds.ok());
+  // Slices 0 and 2 get a second, whole view; each expression has a sample per view.
+  ASSERT_EQ(ds->images.size(), 6u);
+  EXPECT_EQ(ds->images[0].path, ds->images[1].path);
+  EXPECT_DOUBLE_EQ(ds->images[1].box.scale, 64.0 / 512.0);
+  auto single = train::LoadDataset({Manifest(), "train", 0, false, 0.1f, 0}, Config());
+  ASSERT_TRUE(single.ok());
+  EXPECT_GT(ds->samples.size(), single->samples.size());
+  // max_images counts slices, not views.
+  auto two = train::LoadDataset({Manifest(), "train", 2, false, 0.1f, 2}, Config());
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->images.size(), 3u);
+}
+
+}  // namespace
+}  // namespace lsms
