@@ -206,7 +206,7 @@ torch::Tensor LsmsNetImpl::ScoreCandidates(const NetOutputs& out, const NetInput
 }
 
 torch::Tensor LsmsNetImpl::ReferredProbability(const NetOutputs& out, const NetInputs& in) {
-  auto present = (torch::sigmoid(out.present_logit) >= 0.5).to(out.ref_logits.dtype());
+  auto present = (torch::sigmoid(out.present_logit) >= config.present_threshold).to(out.ref_logits.dtype());
   auto ref = torch::sigmoid(out.ref_logits);
   torch::Tensor prob = ref;
   if (config.selection_head) {

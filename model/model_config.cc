@@ -82,6 +82,7 @@ std::string ModelConfig::ToJson() const {
   j["norm_mean"] = norm_mean;
   j["norm_std"] = norm_std;
   j["default_threshold"] = default_threshold;
+  j["present_threshold"] = present_threshold;
   return j.dump();
 }
 
@@ -134,6 +135,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
     get("norm_mean", c.norm_mean);
     get("norm_std", c.norm_std);
     get("default_threshold", c.default_threshold);
+    get("present_threshold", c.present_threshold);
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("bad model config: ", e.what()));
   }
@@ -144,6 +146,10 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
   if (c.windows.empty()) return absl::InvalidArgumentError("model config has no HU windows");
   if (c.text_dim % c.text_heads != 0) {
     return absl::InvalidArgumentError("text_dim must be divisible by text_heads");
+  }
+  if (!(c.present_threshold > 0.0f && c.present_threshold < 1.0f)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("present_threshold must be in (0, 1), got ", c.present_threshold));
   }
   if (!(c.roi_margin >= 0.0f && c.roi_margin <= 1.0f)) {
     return absl::InvalidArgumentError(absl::StrCat("roi_margin must be in [0, 1], got ", c.roi_margin));

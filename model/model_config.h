@@ -83,6 +83,11 @@ struct ModelConfig {
   float norm_std = 0.25f;
 
   float default_threshold = 0.5f;
+  // The target-present head's decision threshold: below it the referred mask
+  // is empty ("no such lesion"). A calibration of sensitivity against
+  // no-target specificity, chosen on the validation split (lsms-eval
+  // --present_threshold; lsms-checkpoint --present_threshold stores it).
+  float present_threshold = 0.5f;
 
   // Input channels seen by the first convolution.
   int in_channels() const { return static_cast<int>(windows.size()) + (coord_channels ? 2 : 0); }

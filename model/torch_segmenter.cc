@@ -216,6 +216,8 @@ class TorchSegmenter final : public Segmenter {
       regions.push_back(*region);
     }
     if (picked.empty()) return;
+    // The first pass's tensors are inference tensors: update them in the mode.
+    c10::InferenceMode guard;
     const int64_t n = static_cast<int64_t>(picked.size());
     auto image = torch::empty({n, w, s, s});
     auto mm2 = torch::empty({n});
@@ -270,6 +272,10 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const Options& option
   LSMS_ASSIGN_OR_RETURN(torch::Device device, ChooseDevice(options.device));
   if (options.num_threads > 0) torch::set_num_threads(options.num_threads);
   LSMS_ASSIGN_OR_RETURN(LoadedCheckpoint ckpt, LoadCheckpoint(options.checkpoint_path));
+  if (options.present_threshold > 0.0f && options.present_threshold < 1.0f) {
+    ckpt.info.config.present_threshold = options.present_threshold;
+    ckpt.net->config.present_threshold = options.present_threshold;
+  }
   LSMS_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer,
                         Tokenizer::FromVocabText(ckpt.info.vocab));
   if (tokenizer->vocab_size() != ckpt.info.config.vocab_size) {

@@ -13,6 +13,8 @@ ABSL_FLAG(std::string, out, "", "Output checkpoint (empty: only show).");
 ABSL_FLAG(bool, fp16, false, "Store weights as IEEE half (about half the size).");
 ABSL_FLAG(std::string, version, "", "Set provenance.version.");
 ABSL_FLAG(std::string, note, "", "Append a provenance line (legs).");
+ABSL_FLAG(double, present_threshold, -1,
+          "In (0, 1): set the config's target-present threshold (calibrated on a validation split).");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -24,6 +26,14 @@ int main(int argc, char** argv) {
   auto& info = ckpt->info;
   if (!absl::GetFlag(FLAGS_version).empty()) info.provenance.version = absl::GetFlag(FLAGS_version);
   if (!absl::GetFlag(FLAGS_note).empty()) info.provenance.legs.push_back(absl::GetFlag(FLAGS_note));
+  const double present = absl::GetFlag(FLAGS_present_threshold);
+  if (present > 0 && present < 1) {
+    info.config.present_threshold = static_cast<float>(present);
+    ckpt->net->config.present_threshold = info.config.present_threshold;
+  } else if (present != -1) {
+    std::cerr << "lsms-checkpoint: --present_threshold must be in (0, 1)\n";
+    return 1;
+  }
   std::cout << "config: " << info.config.ToJson() << "\nprovenance: " << info.provenance.ToJson() << "\n";
   if (absl::GetFlag(FLAGS_out).empty()) return 0;
   auto st = lsms::SaveCheckpoint(absl::GetFlag(FLAGS_out), *ckpt->net, info,

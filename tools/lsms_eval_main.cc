@@ -21,6 +21,7 @@
 #include "common/png_codec.h"
 #include "model/segmenter.h"
 #include "tools/eval/metrics.h"
+#include "tools/eval/selection.h"
 #include "tools/train/dataset.h"
 
 ABSL_FLAG(std::string, checkpoint, "models/nano/lsms-nano.safetensors", "Checkpoint to evaluate.");
@@ -30,6 +31,8 @@ ABSL_FLAG(std::string, out, "eval", "Output folder (report.json, report.md, wors
 ABSL_FLAG(int, worst, 12, "Overlays of the lowest-IoU samples.");
 ABSL_FLAG(int, batch, 8, "Inference batch size.");
 ABSL_FLAG(int, threads, 0, "Torch intra-op threads (0 = default).");
+ABSL_FLAG(double, present_threshold, -1,
+          "Target-present threshold in (0, 1) overriding the checkpoint's (calibrate on --split val).");
 ABSL_FLAG(bool, liver_region, true,
           "With a model that has a liver region of interest: run its second pass (false = whole slices "
           "only, an ablation of the region).");
@@ -44,6 +47,9 @@ struct Run {
   std::vector<double> iou;
   std::vector<std::vector<uint8_t>> masks;
   size_t in_region = 0;  // predictions made on the liver region (pass 2)
+  eval::SelectionAccumulator selection;  // where lesion labels are known
+  // The target-present head against the truth: [truth has a target][said present].
+  int present[2][2] = {{0, 0}, {0, 0}};
 };
 
 // Predicts every sample with expression `text_of(i)`; masks at original size.
@@ -74,11 +80,16 @@ absl::StatusOr<Run> Predict(Segmenter& model, const train::Dataset& ds,
       const Prediction& p = (*preds)[i - start];
       Image prob = ToOriginal(p.probability, p.box);
       run.in_region += p.liver_region;
+      const bool has_target =
+          std::any_of(s.mask_original.begin(), s.mask_original.end(), [](uint8_t v) { return v != 0; });
+      ++run.present[has_target][p.target_present >= model.config().present_threshold];
       std::vector<uint8_t> mask(prob.data.size());
       for (size_t k = 0; k < mask.size(); ++k) mask[k] = prob.data[k] >= c.default_threshold;
       auto score = eval::Score(mask, s.mask_original);
       run.acc.Add(s.kind, score);
       run.iou.push_back(score.iou);
+      const auto& labels = ds.images[s.image].labels_original;
+      if (!labels.empty()) run.selection.Add(s.kind, eval::Classify(mask, labels, s.targets));
       if (keep_masks) run.masks.push_back(std::move(mask));
     }
     std::cerr << "\r  " << end << "/" << n << std::flush;
@@ -103,6 +114,7 @@ int main(int argc, char** argv) {
   mo.checkpoint_path = absl::GetFlag(FLAGS_checkpoint);
   mo.device = "auto";
   mo.num_threads = absl::GetFlag(FLAGS_threads);
+  mo.present_threshold = static_cast<float>(absl::GetFlag(FLAGS_present_threshold));
   auto model = Segmenter::Load(mo);
   if (!model.ok()) {
     std::cerr << "lsms-eval: " << model.status() << "\n";
@@ -131,9 +143,11 @@ int main(int argc, char** argv) {
     }
     return ds->samples[i].expression;
   }, false);
-  if (!main_run.ok() || !empty_run.ok() || !other_run.ok()) {
-    std::cerr << "lsms-eval: prediction failed\n";
-    return 1;
+  for (const auto* run : {&main_run, &empty_run, &other_run}) {
+    if (!run->ok()) {
+      std::cerr << "lsms-eval: prediction failed: " << run->status() << "\n";
+      return 1;
+    }
   }
   // Text-blind oracle: the union of every lesion of the image.
   eval::MetricAccumulator oracle;
@@ -149,6 +163,7 @@ int main(int argc, char** argv) {
   j["model_version"] = (*model)->provenance().version;
   j["manifest"] = absl::GetFlag(FLAGS_manifest);
   j["split"] = absl::GetFlag(FLAGS_split);
+  j["present_threshold"] = (*model)->config().present_threshold;
   j["liver_region"] = {{"margin", (*model)->config().roi_margin},
                        {"enabled", two_pass},
                        {"predictions_in_region", main_run->in_region}};
@@ -161,6 +176,10 @@ int main(int argc, char** argv) {
   j["ablation_empty_expression"] = dump(empty_run->acc);
   j["ablation_other_image_expression"] = dump(other_run->acc);
   j["oracle_all_lesions"] = dump(oracle);
+  j["model_selection"] = main_run->selection.ToJson();
+  const auto& pr = main_run->present;
+  j["model_present_head"] = {{"target_said_present", pr[1][1]}, {"target_said_absent", pr[1][0]},
+                             {"no_target_said_absent", pr[0][0]}, {"no_target_said_present", pr[0][1]}};
   std::ofstream(out / "report.json") << j.dump(2) << "\n";
 
   std::ofstream md(out / "report.md");
@@ -185,6 +204,15 @@ int main(int argc, char** argv) {
     md << absl::StrFormat("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f |\n", k, s.n, s.miou, ok[k].miou,
                           s.precision.at("P@0.5"), ok[k].precision.at("P@0.5"), ek[k].miou);
   }
+  md << "\n## Which lesions the model selected\n\n"
+     << "A lesion counts as selected when at least half of its pixels are in the mask; shares of each "
+        "outcome against the expression's target lesions.\n\n"
+     << main_run->selection.ToMarkdown()
+     << absl::StrFormat("\nTarget-present head: %d of %d expressions with a target were said to have none "
+                        "(the mask is then empty); %d of %d no-target expressions were said to have one "
+                        "(threshold %.2f).\n",
+                        pr[1][0], pr[1][0] + pr[1][1], pr[0][1], pr[0][0] + pr[0][1],
+                        (*model)->config().present_threshold);
   // Worst cases.
   std::vector<size_t> order(ds->samples.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;

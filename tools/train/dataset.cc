@@ -71,7 +71,10 @@ ImageEntry MakeEntry(const std::string& path, const std::string& id, const Decod
     for (size_t i = 0; i < m.size(); ++i) m[i] = liver->pixels[i] != 0;
     e.liver = ToModelMask(m, liver->height, liver->width, box);
   }
-  if (keep_hu) e.hu = slice.hu;
+  if (keep_hu) {
+    e.hu = slice.hu;
+    if (labels) e.labels_original = labels->pixels;
+  }
   return e;
 }
 

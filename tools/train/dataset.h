@@ -42,6 +42,7 @@ struct ImageEntry {
   std::vector<int> instance_ids;
   std::vector<uint8_t> liver;   // size×size, empty when unknown
   std::vector<uint8_t> all_lesions_original;  // union of instances, original grid
+  std::vector<uint8_t> labels_original;  // lesion id per pixel, original grid (with keep_hu)
 };
 
 struct Dataset {
