@@ -114,6 +114,25 @@ TEST(LsmsNetTest, ChangingOnlyTheExpressionChangesTheOutput) {
   EXPECT_GT((ya - yb).abs().max().item<float>(), 1e-4);
 }
 
+TEST(LsmsNetTest, PresentThresholdGatesTheReferredMask) {
+  ModelConfig c = Small("nano");
+  torch::manual_seed(6);
+  LsmsNet net(c);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  NetInputs in = Inputs(c, 1, 6);
+  auto out = net->forward(in);
+  const float present = torch::sigmoid(out.present_logit).item<float>();
+  ASSERT_GT(present, 0.02f);
+  ASSERT_LT(present, 0.98f);
+  net->config.present_threshold = present - 0.01f;  // said present: the mask stands
+  const float open = net->ReferredProbability(out, in).sum().item<float>();
+  net->config.present_threshold = present + 0.01f;  // said absent: empty
+  const float closed = net->ReferredProbability(out, in).sum().item<float>();
+  EXPECT_GT(open, 0.0f);
+  EXPECT_EQ(closed, 0.0f);
+}
+
 TEST(LsmsNetTest, DeterministicOnCpuWithFixedSeed) {
   ModelConfig c = Small("nano");
   auto run = [&]() {
