@@ -17,6 +17,8 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/overlay.h"
 #include "common/png_codec.h"
 #include "model/segmenter.h"
@@ -50,6 +52,7 @@ struct Run {
   eval::SelectionAccumulator selection;  // where lesion labels are known
   // The target-present head against the truth: [truth has a target][said present].
   int present[2][2] = {{0, 0}, {0, 0}};
+  double seconds = 0;  // wall time of the model calls
 };
 
 // Predicts every sample with expression `text_of(i)`; masks at original size.
@@ -73,7 +76,9 @@ absl::StatusOr<Run> Predict(Segmenter& model, const train::Dataset& ds,
       inputs[i - start].tokens = model.tokenizer().Encode(text_of(i), c.max_tokens);
       ptrs.push_back(&inputs[i - start]);
     }
+    const absl::Time t0 = absl::Now();
     auto preds = model.Predict(ptrs);
+    run.seconds += absl::ToDoubleSeconds(absl::Now() - t0);
     if (!preds.ok()) return preds.status();
     for (size_t i = start; i < end; ++i) {
       const auto& s = ds.samples[i];
@@ -143,6 +148,17 @@ int main(int argc, char** argv) {
     }
     return ds->samples[i].expression;
   }, false);
+  // The region's own ablation, and its cost: the same expressions on whole slices only.
+  absl::StatusOr<Run> whole_run = absl::UnavailableError("one-pass model");
+  if (two_pass) {
+    std::cerr << "ablation, whole slice only (no liver region):\n";
+    whole_run = Predict(**model, *ds, std::vector<std::shared_ptr<const Image>>(ds->images.size()),
+                        [&](size_t i) { return ds->samples[i].expression; }, false);
+    if (!whole_run.ok()) {
+      std::cerr << "lsms-eval: prediction failed: " << whole_run.status() << "\n";
+      return 1;
+    }
+  }
   for (const auto* run : {&main_run, &empty_run, &other_run}) {
     if (!run->ok()) {
       std::cerr << "lsms-eval: prediction failed: " << run->status() << "\n";
@@ -176,6 +192,12 @@ int main(int argc, char** argv) {
   j["ablation_empty_expression"] = dump(empty_run->acc);
   j["ablation_other_image_expression"] = dump(other_run->acc);
   j["oracle_all_lesions"] = dump(oracle);
+  const double n_samples = static_cast<double>(ds->samples.size());
+  j["model_ms_per_expression"] = 1e3 * main_run->seconds / n_samples;
+  if (two_pass) {
+    j["ablation_whole_slice_only"] = dump(whole_run->acc);
+    j["whole_slice_ms_per_expression"] = 1e3 * whole_run->seconds / n_samples;
+  }
   j["model_selection"] = main_run->selection.ToJson();
   const auto& pr = main_run->present;
   j["model_present_head"] = {{"target_said_present", pr[1][1]}, {"target_said_absent", pr[1][0]},
@@ -196,7 +218,14 @@ int main(int argc, char** argv) {
      << Row("model", main_run->acc.Overall()) << "\n"
      << Row("ablation: empty expression", empty_run->acc.Overall()) << "\n"
      << Row("ablation: other image's expression", other_run->acc.Overall()) << "\n"
+     << (two_pass ? Row("ablation: whole slice only (no liver region)", whole_run->acc.Overall()) + "\n" : "")
      << Row("text-blind oracle (all lesions)", oracle.Overall()) << "\n\n"
+     << absl::StrFormat("Model time: %.1f ms per expression (batch %d, this machine)", 1e3 * main_run->seconds / n_samples,
+                        absl::GetFlag(FLAGS_batch))
+     << (two_pass ? absl::StrFormat("; whole slice only: %.1f ms (two-pass / one-pass = %.2f×)",
+                                    1e3 * whole_run->seconds / n_samples, main_run->seconds / whole_run->seconds)
+                  : std::string())
+     << ".\n\n"
      << "## By expression kind (model vs text-blind oracle)\n\n"
      << "| kind | n | model mIoU | oracle mIoU | model P@0.5 | oracle P@0.5 | empty-expr. mIoU |\n|---|---|---|---|---|---|---|\n";
   auto mk = main_run->acc.ByKind(), ok = oracle.ByKind(), ek = empty_run->acc.ByKind();
