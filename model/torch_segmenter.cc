@@ -1,6 +1,7 @@
 // Segmenter implementation on libtorch: the only place where torch meets the
 // server-facing interface. c10::Error and std::exception are converted to
 // absl::Status here, once.
+#include <algorithm>
 #include <cstring>
 
 #include <optional>
@@ -87,11 +88,12 @@ class TorchSegmenter final : public Segmenter {
  private:
   // One forward pass; results on the CPU as float.
   struct PassResult {
-    torch::Tensor prob, present, relevance, liver;  // B×S×S, B, B×T, B×S×S
+    torch::Tensor prob, present, relevance;  // B×S×S, B, B×T
+    torch::Tensor liver;  // B×S×S; only when asked for (pass 1 of two)
   };
 
   PassResult RunPass(const torch::Tensor& image, const torch::Tensor& ids, const torch::Tensor& mask,
-                     const torch::Tensor& mm) {
+                     const torch::Tensor& mm, bool want_liver) {
     c10::InferenceMode guard;
 #ifdef LSMS_WITH_CUDA
     std::optional<c10::cuda::CUDAStreamGuard> stream_guard;
@@ -112,7 +114,7 @@ class TorchSegmenter final : public Segmenter {
     r.prob = net_->ReferredProbability(out, in).to(torch::kFloat32);
     r.present = torch::sigmoid(out.present_logit).to(torch::kFloat32);
     r.relevance = net_->TokenRelevance(r.prob, in.mask).to(torch::kFloat32);
-    r.liver = torch::sigmoid(out.liver_logits).to(torch::kFloat32);
+    if (want_liver) r.liver = torch::sigmoid(out.liver_logits).to(torch::kFloat32).to(torch::kCPU).contiguous();
     if (cast) {
       at::autocast::clear_cache();
       at::autocast::set_enabled(false);
@@ -120,7 +122,6 @@ class TorchSegmenter final : public Segmenter {
     r.prob = r.prob.to(torch::kCPU).contiguous();
     r.present = r.present.to(torch::kCPU).contiguous();
     r.relevance = r.relevance.to(torch::kCPU).contiguous();
-    r.liver = r.liver.to(torch::kCPU).contiguous();
     return r;
   }
 
@@ -159,11 +160,13 @@ class TorchSegmenter final : public Segmenter {
       }
       mm[i] = in.mm_per_pixel > 0 ? in.mm_per_pixel : kTypicalFieldOfViewMm / s;
     }
-    PassResult pass = RunPass(image, ids, mask, mm);
+    const bool two_pass = c.roi_margin > 0 && std::any_of(batch.begin(), batch.end(),
+                                                          [](const ModelInput* in) { return in->hu != nullptr; });
+    PassResult pass = RunPass(image, ids, mask, mm, /*want_liver=*/two_pass);
     std::vector<Letterbox> boxes(static_cast<size_t>(b));
     std::vector<bool> in_region(static_cast<size_t>(b), false);
     for (int64_t i = 0; i < b; ++i) boxes[i] = batch[i]->box;
-    if (c.roi_margin > 0) SecondPass(batch, ids, mask, mm, &pass, &boxes, &in_region);
+    if (two_pass) SecondPass(batch, ids, mask, mm, &pass, &boxes, &in_region);
 
     std::vector<Prediction> out(static_cast<size_t>(b));
     for (int64_t i = 0; i < b; ++i) {
@@ -229,7 +232,8 @@ class TorchSegmenter final : public Segmenter {
       mm2[k] = mm[picked[k]].item<float>() * static_cast<float>(in.box.scale / regions[k].scale);
     }
     auto index = torch::tensor(picked, torch::kLong);
-    PassResult second = RunPass(image, ids.index_select(0, index), mask.index_select(0, index), mm2);
+    PassResult second =
+        RunPass(image, ids.index_select(0, index), mask.index_select(0, index), mm2, /*want_liver=*/false);
     pass->prob.index_copy_(0, index, second.prob);
     pass->present.index_copy_(0, index, second.present);
     pass->relevance.index_copy_(0, index, second.relevance);
