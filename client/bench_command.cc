@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -47,8 +48,10 @@ struct Call {
   absl::Time start;
 };
 
-// Drives one level; thread-safe counters under mu_.
-class Load {
+// Drives one level; thread-safe counters under mu_. Shared with every call in
+// flight: a completion callback may still be leaving mu_ (or Start()ing the
+// next call) when Drain() returns, so the last owner, not RunLevel, frees it.
+class Load : public std::enable_shared_from_this<Load> {
  public:
   Load(const BenchOptions& o, std::vector<std::unique_ptr<lsms::v1::SegmentationService::Stub>>* stubs,
        const std::vector<lsms::v1::SegmentRequest>* requests)
@@ -67,16 +70,16 @@ class Load {
     Start(n);
   }
 
-  // Starts call number `n` in an already reserved slot: while the slot is
-  // held, Drain() cannot return, so `this` outlives every callback.
+  // Starts call number `n` in an already reserved slot; the callback holds a
+  // reference to this Load.
   void Start(int64_t n) {
     auto* call = new Call();
     call->start = absl::Now();
     PrepareContext(&call->ctx, o_.connection, o_.deadline);
     const auto& req = (*requests_)[static_cast<size_t>(n) % requests_->size()];
     auto& stub = (*stubs_)[static_cast<size_t>(n) % stubs_->size()];
-    stub->async()->Segment(&call->ctx, &req, &call->resp, [this, call](grpc::Status st) {
-      OnDone(call, st);
+    stub->async()->Segment(&call->ctx, &req, &call->resp, [self = shared_from_this(), call](grpc::Status st) {
+      self->OnDone(call, st);
       delete call;
     });
   }
@@ -152,9 +155,7 @@ LevelResult RunLevel(const BenchOptions& o, std::vector<std::unique_ptr<lsms::v1
   LevelResult res;
   res.mode = rate > 0 ? "open" : "closed";
   res.level = rate > 0 ? rate : concurrency;
-  // Heap-allocated: if a call never finishes (Drain times out), the Load is
-  // leaked rather than destroyed under a live callback.
-  auto owned = std::make_unique<Load>(o, stubs, &requests);
+  auto owned = std::make_shared<Load>(o, stubs, &requests);
   Load& load = *owned;
   load.closed_loop = rate <= 0;
   std::atomic<bool> stop_arrivals{false};
@@ -208,7 +209,6 @@ LevelResult RunLevel(const BenchOptions& o, std::vector<std::unique_ptr<lsms::v1
   if (arrivals.joinable()) arrivals.join();
   if (!load.Drain(o.deadline + absl::Seconds(5))) {
     std::cerr << "lsms-client bench: calls still in flight after the deadline; abandoning them\n";
-    owned.release();  // NOLINT: intentional leak, see above
   }
   (void)level_start;
   absl::MutexLock l(&load.mu_);
