@@ -20,6 +20,8 @@ lsms::v1::ModelInfo MakeModelInfo(const Segmenter& s, const lsms::v1::BatchingPo
   info.set_device(s.device());
   info.set_max_tokens(static_cast<uint32_t>(s.config().max_tokens));
   info.set_default_threshold(s.config().default_threshold);
+  info.set_liver_region_margin(s.config().roi_margin);
+  info.set_present_threshold(s.config().present_threshold);
   info.set_parameter_count(static_cast<uint64_t>(s.parameter_count()));
   *info.mutable_batching() = policy;
   auto* prov = info.mutable_provenance();

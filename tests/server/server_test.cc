@@ -30,6 +30,8 @@ TEST(ServerTest, ServesModelInfoAndHealthOnLoopback) {
   EXPECT_EQ(info.device(), "cpu");
   EXPECT_EQ(info.version(), "test-checkpoint");
   EXPECT_GT(info.parameter_count(), 1000u);
+  EXPECT_EQ(info.liver_region_margin(), 0.0f);  // a one-pass test model
+  EXPECT_EQ(info.present_threshold(), 0.5f);
 
   auto health = grpc::health::v1::Health::NewStub(channel);
   auto check = [&health]() {
