@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   std::cerr << "lsms-eval: " << ds->samples.size() << " expressions on " << ds->images.size() << " images\n";
   std::vector<std::shared_ptr<const Image>> hu(ds->images.size());
   const bool two_pass = (*model)->config().roi_margin > 0 && absl::GetFlag(FLAGS_liver_region);
-  for (size_t i = 0; two_pass && i < hu.size(); ++i) hu[i] = std::make_shared<const Image>(ds->images[i].hu);
+  for (size_t i = 0; two_pass && i < hu.size(); ++i) hu[i] = ds->images[i].hu;
   std::cerr << "model:\n";
   auto main_run = Predict(**model, *ds, hu, [&](size_t i) { return ds->samples[i].expression; }, true);
   std::cerr << "ablation, empty expression:\n";
@@ -252,9 +252,9 @@ int main(int argc, char** argv) {
     const auto& s = ds->samples[i];
     const auto& img = ds->images[s.image];
     OverlayInput ov;
-    ov.rows = img.hu.rows;
-    ov.cols = img.hu.cols;
-    ov.hu = &img.hu.data;
+    ov.rows = img.hu->rows;
+    ov.cols = img.hu->cols;
+    ov.hu = &img.hu->data;
     ov.mask = &main_run->masks[i];
     ov.truth = &s.mask_original;
     ov.lines = {s.expression, absl::StrFormat("IoU %.2f", main_run->iou[i])};

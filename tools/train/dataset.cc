@@ -41,7 +41,7 @@ namespace {
 // One view of a decoded slice: preprocessed on `box`, targets on its grid.
 ImageEntry MakeEntry(const std::string& path, const std::string& id, const DecodedSlice& slice,
                      const PngImage* labels, const PngImage* liver, const Letterbox& box,
-                     const ModelConfig& config, bool keep_hu) {
+                     const ModelConfig& config, std::shared_ptr<const Image> kept_hu) {
   ImageEntry e;
   e.path = path;
   e.id = id;
@@ -71,8 +71,8 @@ ImageEntry MakeEntry(const std::string& path, const std::string& id, const Decod
     for (size_t i = 0; i < m.size(); ++i) m[i] = liver->pixels[i] != 0;
     e.liver = ToModelMask(m, liver->height, liver->width, box);
   }
-  if (keep_hu) {
-    e.hu = slice.hu;
+  if (kept_hu) {
+    e.hu = std::move(kept_hu);
     if (labels) e.labels_original = labels->pixels;
   }
   return e;
@@ -134,13 +134,15 @@ absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfi
       if (j.contains("liver")) {
         LSMS_ASSIGN_OR_RETURN(liver, LoadPng(root / j["liver"].get<std::string>()));
       }
+      std::shared_ptr<const Image> kept_hu;
+      if (options.keep_hu) kept_hu = std::make_shared<const Image>(slice->hu);
       std::vector<int> views;
       for (const Letterbox& box : Views(options, *slice, liver ? &*liver : nullptr, config.input_size,
                                         distinct_images)) {
         views.push_back(static_cast<int>(ds.images.size()));
         ds.images.push_back(MakeEntry(image_path, j.value("image_id", image_path), *slice,
                                       labels ? &*labels : nullptr, liver ? &*liver : nullptr, box, config,
-                                      options.keep_hu));
+                                      kept_hu));
       }
       ++distinct_images;
       it = image_index.emplace(image_path, std::move(views)).first;

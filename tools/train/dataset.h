@@ -12,6 +12,7 @@
 #define LSMS_TOOLS_TRAIN_DATASET_H_
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,9 @@ struct ImageEntry {
   std::vector<float> input;     // windows×size×size preprocessed
   Letterbox box;
   float mm_per_pixel = 0;       // per model pixel; 0 unknown
-  Image hu;                     // original HU (kept for overlays/eval only if asked)
+  // Original HU, shared by the views of one slice (only with keep_hu: for
+  // overlays and the second pass of two-pass inference).
+  std::shared_ptr<const Image> hu;
   std::vector<std::vector<uint8_t>> instances;  // per lesion: size×size {0,1}
   std::vector<int> instance_ids;
   std::vector<uint8_t> liver;   // size×size, empty when unknown
