@@ -211,15 +211,17 @@ torch::Tensor LsmsNetImpl::ReferredProbability(const NetOutputs& out, const NetI
   torch::Tensor prob = ref;
   if (config.selection_head) {
     auto all = torch::sigmoid(out.all_logits);
-    // Candidates from a slightly low threshold so soft lesion edges stay inside.
-    auto [cand, valid] = ExtractCandidates(all, 0.4f, config.max_candidates, /*min_pixels=*/3);
+    auto [cand, valid] =
+        ExtractCandidates(all, config.candidate_threshold, config.max_candidates, /*min_pixels=*/3);
     NetInputs with = in;
     with.candidates = cand.to(all.dtype());
     with.candidate_valid = valid.to(all.dtype());
     auto sel = torch::sigmoid(ScoreCandidates(out, with)) * with.candidate_valid;  // B×K
+    // Components are disjoint: the sum over candidates is each pixel's own.
     auto selected = (with.candidates * sel.unsqueeze(-1).unsqueeze(-1)).sum(1);    // B×S×S
     auto any = (with.candidate_valid.sum(1) > 0).to(all.dtype()).view({-1, 1, 1});
-    prob = any * (all * selected) + (1 - any) * ref;
+    auto referred = config.selection_mask == "instance" ? selected : all * selected;
+    prob = any * referred + (1 - any) * ref;
   }
   return prob * present.view({-1, 1, 1});
 }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 
 namespace lsms {
 
@@ -75,6 +76,8 @@ std::string ModelConfig::ToJson() const {
   j["roi_margin"] = roi_margin;
   j["selection_head"] = selection_head;
   j["max_candidates"] = max_candidates;
+  j["candidate_threshold"] = candidate_threshold;
+  j["selection_mask"] = selection_mask;
   j["embed_dim"] = embed_dim;
   nlohmann::json w = nlohmann::json::array();
   for (const auto& win : windows) w.push_back({{"width", win.width}, {"level", win.level}});
@@ -125,6 +128,8 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
     get("roi_margin", c.roi_margin);
     get("selection_head", c.selection_head);
     get("max_candidates", c.max_candidates);
+    get("candidate_threshold", c.candidate_threshold);
+    get("selection_mask", c.selection_mask);
     get("embed_dim", c.embed_dim);
     if (j.contains("windows")) {
       c.windows.clear();
@@ -147,14 +152,31 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
   if (c.text_dim % c.text_heads != 0) {
     return absl::InvalidArgumentError("text_dim must be divisible by text_heads");
   }
-  if (!(c.present_threshold > 0.0f && c.present_threshold < 1.0f)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("present_threshold must be in (0, 1), got ", c.present_threshold));
-  }
+  LSMS_RETURN_IF_ERROR(ApplyCalibration({c.present_threshold, c.candidate_threshold, c.selection_mask}, &c));
   if (!(c.roi_margin >= 0.0f && c.roi_margin <= 1.0f)) {
     return absl::InvalidArgumentError(absl::StrCat("roi_margin must be in [0, 1], got ", c.roi_margin));
   }
   return c;
+}
+
+absl::Status ApplyCalibration(const Calibration& c, ModelConfig* config) {
+  auto in_unit = [](const char* name, const std::optional<float>& v) {
+    if (v && !(*v > 0.0f && *v < 1.0f)) {
+      return absl::InvalidArgumentError(absl::StrCat(name, " must be in (0, 1), got ", *v));
+    }
+    return absl::OkStatus();
+  };
+  LSMS_RETURN_IF_ERROR(in_unit("present_threshold", c.present_threshold));
+  LSMS_RETURN_IF_ERROR(in_unit("candidate_threshold", c.candidate_threshold));
+  if (c.selection_mask && *c.selection_mask != "product" && *c.selection_mask != "instance") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("selection_mask must be product or instance, got '", *c.selection_mask, "'"));
+  }
+  if (c.present_threshold) config->present_threshold = *c.present_threshold;
+  if (c.candidate_threshold) config->candidate_threshold = *c.candidate_threshold;
+  if (c.selection_mask) config->selection_mask = *c.selection_mask;
+
+  return absl::OkStatus();
 }
 
 }  // namespace lsms

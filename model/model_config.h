@@ -5,6 +5,7 @@
 #define LSMS_MODEL_MODEL_CONFIG_H_
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,17 @@ struct ModelConfig {
   // the words. See docs/model.md.
   bool selection_head = true;
   int max_candidates = 8;
+  // Candidates are the connected components of all-lesions probability
+  // above this threshold (slightly below 0.5 so that soft edges stay in).
+  float candidate_threshold = 0.4f;
+  // How the referred map is made from the selected candidates:
+  //   "product"  — all-lesions probability × the candidate's selection
+  //                probability (checkpoints made before the option);
+  //   "instance" — every pixel of a candidate takes the candidate's selection
+  //                probability: a selected lesion is returned whole, its
+  //                confidence is the selection's. A small lesion whose
+  //                all-lesions peak is 0.6 is then not lost to 0.6 × 0.8 < 0.5.
+  std::string selection_mask = "product";
 
   // --- Contrastive loss ------------------------------------------------
   int embed_dim = 128;
@@ -100,6 +112,20 @@ struct ModelConfig {
   std::string ToJson() const;
   static absl::StatusOr<ModelConfig> FromJson(const std::string& json);
 };
+
+// Decision settings of a trained model that a validation split calibrates
+// (lsms-eval sweeps them, lsms-checkpoint stores them); unset fields keep the
+// config's values.
+struct Calibration {
+  std::optional<float> present_threshold;    // in (0, 1)
+  std::optional<float> candidate_threshold;  // in (0, 1)
+  std::optional<std::string> selection_mask;  // "product" or "instance"
+  bool empty() const { return !present_threshold && !candidate_threshold && !selection_mask; }
+};
+
+// Validates every set field of `c` and applies them to `config`; on error
+// `config` is unchanged and the message names the field.
+absl::Status ApplyCalibration(const Calibration& c, ModelConfig* config);
 
 }  // namespace lsms
 

@@ -57,9 +57,10 @@ class Segmenter {
     std::string autocast = "none";
     // Intra-op threads for CPU inference; 0 leaves libtorch's default.
     int num_threads = 0;
-    // In (0, 1): overrides the checkpoint's ModelConfig::present_threshold
-    // (for calibration on a validation split); otherwise the checkpoint's.
-    float present_threshold = -1.0f;
+    // Overrides the checkpoint's decision settings (present and candidate
+    // thresholds, selection mask) — for calibration on a validation split;
+    // unset fields keep the checkpoint's.
+    Calibration calibration{};
   };
 
   virtual ~Segmenter() = default;

@@ -276,9 +276,9 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const Options& option
   LSMS_ASSIGN_OR_RETURN(torch::Device device, ChooseDevice(options.device));
   if (options.num_threads > 0) torch::set_num_threads(options.num_threads);
   LSMS_ASSIGN_OR_RETURN(LoadedCheckpoint ckpt, LoadCheckpoint(options.checkpoint_path));
-  if (options.present_threshold > 0.0f && options.present_threshold < 1.0f) {
-    ckpt.info.config.present_threshold = options.present_threshold;
-    ckpt.net->config.present_threshold = options.present_threshold;
+  if (!options.calibration.empty()) {
+    LSMS_RETURN_IF_ERROR(ApplyCalibration(options.calibration, &ckpt.info.config));
+    LSMS_RETURN_IF_ERROR(ApplyCalibration(options.calibration, &ckpt.net->config));
   }
   LSMS_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer,
                         Tokenizer::FromVocabText(ckpt.info.vocab));

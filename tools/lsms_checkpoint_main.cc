@@ -15,6 +15,10 @@ ABSL_FLAG(std::string, version, "", "Set provenance.version.");
 ABSL_FLAG(std::string, note, "", "Append a provenance line (legs).");
 ABSL_FLAG(double, present_threshold, -1,
           "In (0, 1): set the config's target-present threshold (calibrated on a validation split).");
+ABSL_FLAG(double, candidate_threshold, -1,
+          "In (0, 1): set the all-lesions threshold that delimits the selection head's candidates.");
+ABSL_FLAG(std::string, selection_mask, "",
+          "product or instance: how the referred mask is made from the selected candidates.");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -26,13 +30,18 @@ int main(int argc, char** argv) {
   auto& info = ckpt->info;
   if (!absl::GetFlag(FLAGS_version).empty()) info.provenance.version = absl::GetFlag(FLAGS_version);
   if (!absl::GetFlag(FLAGS_note).empty()) info.provenance.legs.push_back(absl::GetFlag(FLAGS_note));
-  const double present = absl::GetFlag(FLAGS_present_threshold);
-  if (present > 0 && present < 1) {
-    info.config.present_threshold = static_cast<float>(present);
-    ckpt->net->config.present_threshold = info.config.present_threshold;
-  } else if (present != -1) {
-    std::cerr << "lsms-checkpoint: --present_threshold must be in (0, 1)\n";
-    return 1;
+  // Decision settings calibrated on a validation split (-1 / empty: keep).
+  lsms::Calibration cal;
+  if (absl::GetFlag(FLAGS_present_threshold) != -1) cal.present_threshold = absl::GetFlag(FLAGS_present_threshold);
+  if (absl::GetFlag(FLAGS_candidate_threshold) != -1) {
+    cal.candidate_threshold = absl::GetFlag(FLAGS_candidate_threshold);
+  }
+  if (!absl::GetFlag(FLAGS_selection_mask).empty()) cal.selection_mask = absl::GetFlag(FLAGS_selection_mask);
+  for (lsms::ModelConfig* c : {&info.config, &ckpt->net->config}) {
+    if (auto st = lsms::ApplyCalibration(cal, c); !st.ok()) {
+      std::cerr << "lsms-checkpoint: " << st.message() << "\n";
+      return 1;
+    }
   }
   std::cout << "config: " << info.config.ToJson() << "\nprovenance: " << info.provenance.ToJson() << "\n";
   if (absl::GetFlag(FLAGS_out).empty()) return 0;

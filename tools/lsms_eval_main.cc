@@ -22,6 +22,7 @@
 #include "common/overlay.h"
 #include "common/png_codec.h"
 #include "model/segmenter.h"
+#include "tools/eval/lesion_recall.h"
 #include "tools/eval/metrics.h"
 #include "tools/eval/selection.h"
 #include "tools/train/dataset.h"
@@ -35,6 +36,14 @@ ABSL_FLAG(int, batch, 8, "Inference batch size.");
 ABSL_FLAG(int, threads, 0, "Torch intra-op threads (0 = default).");
 ABSL_FLAG(double, present_threshold, -1,
           "Target-present threshold in (0, 1) overriding the checkpoint's (calibrate on --split val).");
+ABSL_FLAG(double, candidate_threshold, -1,
+          "All-lesions threshold in (0, 1) delimiting the selection head's candidates, overriding the "
+          "checkpoint's (calibrate on --split val).");
+ABSL_FLAG(std::string, selection_mask, "",
+          "product or instance, overriding the checkpoint's composition of the referred mask.");
+ABSL_FLAG(bool, ablations, true,
+          "Run the text ablations and the whole-slice ablation (false = the model only, for quick "
+          "calibration sweeps on --split val).");
 ABSL_FLAG(bool, liver_region, true,
           "With a model that has a liver region of interest: run its second pass (false = whole slices "
           "only, an ablation of the region).");
@@ -50,6 +59,7 @@ struct Run {
   std::vector<std::vector<uint8_t>> masks;
   size_t in_region = 0;  // predictions made on the liver region (pass 2)
   eval::SelectionAccumulator selection;  // where lesion labels are known
+  eval::LesionRecall recall;             // where lesion labels are known
   // The target-present head against the truth: [truth has a target][said present].
   int present[2][2] = {{0, 0}, {0, 0}};
   double seconds = 0;  // wall time of the model calls
@@ -94,7 +104,10 @@ absl::StatusOr<Run> Predict(Segmenter& model, const train::Dataset& ds,
       run.acc.Add(s.kind, score);
       run.iou.push_back(score.iou);
       const auto& labels = ds.images[s.image].labels_original;
-      if (!labels.empty()) run.selection.Add(s.kind, eval::Classify(mask, labels, s.targets));
+      if (!labels.empty()) {
+        run.selection.Add(s.kind, eval::Classify(mask, labels, s.targets));
+        run.recall.Add(s.kind, mask, labels, s.targets, ds.images[s.image].lesions);
+      }
       if (keep_masks) run.masks.push_back(std::move(mask));
     }
     std::cerr << "\r  " << end << "/" << n << std::flush;
@@ -119,7 +132,13 @@ int main(int argc, char** argv) {
   mo.checkpoint_path = absl::GetFlag(FLAGS_checkpoint);
   mo.device = "auto";
   mo.num_threads = absl::GetFlag(FLAGS_threads);
-  mo.present_threshold = static_cast<float>(absl::GetFlag(FLAGS_present_threshold));
+  if (absl::GetFlag(FLAGS_present_threshold) != -1) {
+    mo.calibration.present_threshold = absl::GetFlag(FLAGS_present_threshold);
+  }
+  if (absl::GetFlag(FLAGS_candidate_threshold) != -1) {
+    mo.calibration.candidate_threshold = absl::GetFlag(FLAGS_candidate_threshold);
+  }
+  if (!absl::GetFlag(FLAGS_selection_mask).empty()) mo.calibration.selection_mask = absl::GetFlag(FLAGS_selection_mask);
   auto model = Segmenter::Load(mo);
   if (!model.ok()) {
     std::cerr << "lsms-eval: " << model.status() << "\n";
@@ -137,34 +156,44 @@ int main(int argc, char** argv) {
   for (size_t i = 0; two_pass && i < hu.size(); ++i) hu[i] = ds->images[i].hu;
   std::cerr << "model:\n";
   auto main_run = Predict(**model, *ds, hu, [&](size_t i) { return ds->samples[i].expression; }, true);
-  std::cerr << "ablation, empty expression:\n";
-  auto empty_run = Predict(**model, *ds, hu, [](size_t) { return std::string(); }, false);
-  std::cerr << "ablation, another image's expression:\n";
-  auto other_run = Predict(**model, *ds, hu, [&](size_t i) {
-    // The first sample of the next image (cyclic), deterministic.
-    const int next = (ds->samples[i].image + 1) % static_cast<int>(ds->images.size());
-    for (const auto& s : ds->samples) {
-      if (s.image == next) return s.expression;
-    }
-    return ds->samples[i].expression;
-  }, false);
-  // The region's own ablation, and its cost: the same expressions on whole slices only.
-  absl::StatusOr<Run> whole_run = absl::UnavailableError("one-pass model");
-  if (two_pass) {
-    std::cerr << "ablation, whole slice only (no liver region):\n";
-    whole_run = Predict(**model, *ds, std::vector<std::shared_ptr<const Image>>(ds->images.size()),
-                        [&](size_t i) { return ds->samples[i].expression; }, false);
-    if (!whole_run.ok()) {
-      std::cerr << "lsms-eval: prediction failed: " << whole_run.status() << "\n";
-      return 1;
+  if (!main_run.ok()) {
+    std::cerr << "lsms-eval: prediction failed: " << main_run.status() << "\n";
+    return 1;
+  }
+  const bool ablations = absl::GetFlag(FLAGS_ablations);
+  // Ablations not run stay empty; the report leaves their rows out.
+  Run empty_run, other_run, whole_run;
+  absl::Status ablation_status;
+  if (ablations) {
+    std::cerr << "ablation, empty expression:\n";
+    auto empty = Predict(**model, *ds, hu, [](size_t) { return std::string(); }, false);
+    std::cerr << "ablation, another image's expression:\n";
+    auto other = Predict(**model, *ds, hu, [&](size_t i) {
+      // The first sample of the next image (cyclic), deterministic.
+      const int next = (ds->samples[i].image + 1) % static_cast<int>(ds->images.size());
+      for (const auto& s : ds->samples) {
+        if (s.image == next) return s.expression;
+      }
+      return ds->samples[i].expression;
+    }, false);
+    ablation_status.Update(empty.status());
+    ablation_status.Update(other.status());
+    if (empty.ok()) empty_run = *std::move(empty);
+    if (other.ok()) other_run = *std::move(other);
+    // The region's own ablation, and its cost: the same expressions on whole slices only.
+    if (two_pass) {
+      std::cerr << "ablation, whole slice only (no liver region):\n";
+      auto whole = Predict(**model, *ds, std::vector<std::shared_ptr<const Image>>(ds->images.size()),
+                           [&](size_t i) { return ds->samples[i].expression; }, false);
+      ablation_status.Update(whole.status());
+      if (whole.ok()) whole_run = *std::move(whole);
     }
   }
-  for (const auto* run : {&main_run, &empty_run, &other_run}) {
-    if (!run->ok()) {
-      std::cerr << "lsms-eval: prediction failed: " << run->status() << "\n";
-      return 1;
-    }
+  if (!ablation_status.ok()) {
+    std::cerr << "lsms-eval: prediction failed: " << ablation_status << "\n";
+    return 1;
   }
+  const bool whole_ran = ablations && two_pass;
   // Text-blind oracle: the union of every lesion of the image.
   eval::MetricAccumulator oracle;
   for (const auto& s : ds->samples) {
@@ -180,6 +209,8 @@ int main(int argc, char** argv) {
   j["manifest"] = absl::GetFlag(FLAGS_manifest);
   j["split"] = absl::GetFlag(FLAGS_split);
   j["present_threshold"] = (*model)->config().present_threshold;
+  j["candidate_threshold"] = (*model)->config().candidate_threshold;
+  j["selection_mask"] = (*model)->config().selection_mask;
   j["liver_region"] = {{"margin", (*model)->config().roi_margin},
                        {"enabled", two_pass},
                        {"predictions_in_region", main_run->in_region}};
@@ -189,16 +220,19 @@ int main(int argc, char** argv) {
     return r;
   };
   j["model"] = dump(main_run->acc);
-  j["ablation_empty_expression"] = dump(empty_run->acc);
-  j["ablation_other_image_expression"] = dump(other_run->acc);
+  if (ablations) {
+    j["ablation_empty_expression"] = dump(empty_run.acc);
+    j["ablation_other_image_expression"] = dump(other_run.acc);
+  }
   j["oracle_all_lesions"] = dump(oracle);
   const double n_samples = static_cast<double>(ds->samples.size());
   j["model_ms_per_expression"] = 1e3 * main_run->seconds / n_samples;
-  if (two_pass) {
-    j["ablation_whole_slice_only"] = dump(whole_run->acc);
-    j["whole_slice_ms_per_expression"] = 1e3 * whole_run->seconds / n_samples;
+  if (whole_ran) {
+    j["ablation_whole_slice_only"] = dump(whole_run.acc);
+    j["whole_slice_ms_per_expression"] = 1e3 * whole_run.seconds / n_samples;
   }
   j["model_selection"] = main_run->selection.ToJson();
+  j["model_lesion_recall"] = main_run->recall.ToJson();
   const auto& pr = main_run->present;
   j["model_present_head"] = {{"target_said_present", pr[1][1]}, {"target_said_absent", pr[1][0]},
                              {"no_target_said_absent", pr[0][0]}, {"no_target_said_present", pr[0][1]}};
@@ -213,25 +247,31 @@ int main(int argc, char** argv) {
                                     "(margin %.2f).\n\n",
                                     main_run->in_region, ds->samples.size(), (*model)->config().roi_margin)
                   : std::string("One pass over the whole slice.\n\n"))
+     << absl::StrFormat("Decision settings: target-present threshold %.2f, candidate threshold %.2f, "
+                        "selection mask `%s`.\n\n",
+                        (*model)->config().present_threshold, (*model)->config().candidate_threshold,
+                        (*model)->config().selection_mask)
      << "| run | n | mIoU | mDice | oIoU | P@0.5 | P@0.7 | P@0.9 | no-target acc. (n) |\n"
      << "|---|---|---|---|---|---|---|---|---|\n"
      << Row("model", main_run->acc.Overall()) << "\n"
-     << Row("ablation: empty expression", empty_run->acc.Overall()) << "\n"
-     << Row("ablation: other image's expression", other_run->acc.Overall()) << "\n"
-     << (two_pass ? Row("ablation: whole slice only (no liver region)", whole_run->acc.Overall()) + "\n" : "")
+     << (ablations ? Row("ablation: empty expression", empty_run.acc.Overall()) + "\n" +
+                         Row("ablation: other image's expression", other_run.acc.Overall()) + "\n"
+                   : "")
+     << (whole_ran ? Row("ablation: whole slice only (no liver region)", whole_run.acc.Overall()) + "\n" : "")
      << Row("text-blind oracle (all lesions)", oracle.Overall()) << "\n\n"
      << absl::StrFormat("Model time: %.1f ms per expression (batch %d, this machine)", 1e3 * main_run->seconds / n_samples,
                         absl::GetFlag(FLAGS_batch))
-     << (two_pass ? absl::StrFormat("; whole slice only: %.1f ms (two-pass / one-pass = %.2f×)",
-                                    1e3 * whole_run->seconds / n_samples, main_run->seconds / whole_run->seconds)
+     << (whole_ran ? absl::StrFormat("; whole slice only: %.1f ms (two-pass / one-pass = %.2f×)",
+                                     1e3 * whole_run.seconds / n_samples, main_run->seconds / whole_run.seconds)
                   : std::string())
      << ".\n\n"
      << "## By expression kind (model vs text-blind oracle)\n\n"
      << "| kind | n | model mIoU | oracle mIoU | model P@0.5 | oracle P@0.5 | empty-expr. mIoU |\n|---|---|---|---|---|---|---|\n";
-  auto mk = main_run->acc.ByKind(), ok = oracle.ByKind(), ek = empty_run->acc.ByKind();
+  auto mk = main_run->acc.ByKind(), ok = oracle.ByKind(), ek = empty_run.acc.ByKind();
   for (const auto& [k, s] : mk) {
-    md << absl::StrFormat("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f |\n", k, s.n, s.miou, ok[k].miou,
-                          s.precision.at("P@0.5"), ok[k].precision.at("P@0.5"), ek[k].miou);
+    md << absl::StrFormat("| %s | %d | %.3f | %.3f | %.3f | %.3f | %s |\n", k, s.n, s.miou, ok[k].miou,
+                          s.precision.at("P@0.5"), ok[k].precision.at("P@0.5"),
+                          ablations ? absl::StrFormat("%.3f", ek[k].miou) : "–");
   }
   md << "\n## Which lesions the model selected\n\n"
      << "A lesion counts as selected when at least half of its pixels are in the mask; shares of each "
@@ -242,6 +282,10 @@ int main(int argc, char** argv) {
                         "(threshold %.2f).\n",
                         pr[1][0], pr[1][0] + pr[1][1], pr[0][1], pr[0][0] + pr[0][1],
                         (*model)->config().present_threshold);
+  md << "\n## Target lesions found, by size and attenuation\n\n"
+     << "Every lesion an expression refers to, found when at least half of its pixels are in the mask "
+        "(in-slice diameter from the manifest).\n\n"
+     << main_run->recall.ToMarkdown();
   // Worst cases.
   std::vector<size_t> order(ds->samples.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -263,6 +307,7 @@ int main(int argc, char** argv) {
     if (png.ok()) (void)WriteFile((out / name).string(), *png);
     md << absl::StrFormat("| [%s](%s) | %s | %.3f | %s |\n", name, name, s.kind, main_run->iou[i], s.expression);
   }
+  md.close();  // flushed before it is read back
   std::cout << fs::path(out / "report.md").string() << "\n";
   std::ifstream in(out / "report.md");
   std::cout << in.rdbuf();

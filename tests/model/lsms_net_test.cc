@@ -133,6 +133,36 @@ TEST(LsmsNetTest, PresentThresholdGatesTheReferredMask) {
   EXPECT_EQ(closed, 0.0f);
 }
 
+TEST(LsmsNetTest, InstanceMaskReturnsSelectedCandidatesWholeAtTheirSelectionProbability) {
+  ModelConfig c = Small("nano");
+  torch::manual_seed(6);
+  LsmsNet net(c);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  NetInputs in = Inputs(c, 1, 6);
+  auto out = net->forward(in);
+  net->config.present_threshold = 0.01f;  // always present: this test is about selection
+  // Two square candidates of all-lesions probability 0.6 (below 0.5 / 0.8).
+  auto all = torch::full({1, c.input_size, c.input_size}, -8.0);
+  all.index_put_({0, torch::indexing::Slice(4, 12), torch::indexing::Slice(4, 12)}, std::log(0.6 / 0.4));
+  all.index_put_({0, torch::indexing::Slice(30, 40), torch::indexing::Slice(30, 40)}, std::log(0.6 / 0.4));
+  out.all_logits = all;
+  auto [cand, valid] = ExtractCandidates(torch::sigmoid(all), c.candidate_threshold, c.max_candidates, 3);
+  NetInputs with = in;
+  with.candidates = cand;
+  with.candidate_valid = valid;
+  auto sel = torch::sigmoid(net->ScoreCandidates(out, with));  // largest (10×10) first
+  ASSERT_EQ(valid.sum().item<float>(), 2.0f);
+  net->config.selection_mask = "instance";
+  auto inst = net->ReferredProbability(out, in);
+  EXPECT_NEAR(inst[0][35][35].item<float>(), sel[0][0].item<float>(), 1e-5);
+  EXPECT_NEAR(inst[0][8][8].item<float>(), sel[0][1].item<float>(), 1e-5);
+  EXPECT_EQ(inst[0][20][20].item<float>(), 0.0f);  // outside every candidate
+  net->config.selection_mask = "product";
+  auto prod = net->ReferredProbability(out, in);
+  EXPECT_NEAR(prod[0][35][35].item<float>(), 0.6f * sel[0][0].item<float>(), 1e-5);
+}
+
 TEST(LsmsNetTest, DeterministicOnCpuWithFixedSeed) {
   ModelConfig c = Small("nano");
   auto run = [&]() {

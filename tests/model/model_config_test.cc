@@ -29,5 +29,44 @@ TEST(ModelConfigTest, RejectsOutOfRangeRegionAndThreshold) {
   EXPECT_FALSE(ModelConfig::FromJson(R"({"present_threshold": 1})").ok());
 }
 
+TEST(ModelConfigTest, OlderConfigsComposeTheMaskAsAProductOfCandidatesAtPointFour) {
+  auto c = ModelConfig::FromJson(R"({"preset": "nano"})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->candidate_threshold, 0.4f);
+  EXPECT_EQ(c->selection_mask, "product");
+}
+
+TEST(ModelConfigTest, SelectionSettingsRoundTripAndAreValidated) {
+  ModelConfig c = *ModelConfig::FromPreset("nano");
+  c.candidate_threshold = 0.3f;
+  c.selection_mask = "instance";
+  auto back = ModelConfig::FromJson(c.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->candidate_threshold, 0.3f);
+  EXPECT_EQ(back->selection_mask, "instance");
+  EXPECT_FALSE(ModelConfig::FromJson(R"({"candidate_threshold": 1.5})").ok());
+  auto bad = ModelConfig::FromJson(R"({"selection_mask": "union"})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("selection_mask"), std::string::npos) << bad.status();
+}
+
+TEST(ModelConfigTest, CalibrationAppliesOnlyValidSetFields) {
+  ModelConfig c = *ModelConfig::FromPreset("nano");
+  Calibration cal;
+  EXPECT_TRUE(cal.empty());
+  cal.candidate_threshold = 0.25f;
+  ASSERT_TRUE(ApplyCalibration(cal, &c).ok());
+  EXPECT_EQ(c.candidate_threshold, 0.25f);
+  EXPECT_EQ(c.present_threshold, 0.5f);  // unset: kept
+  EXPECT_EQ(c.selection_mask, "product");
+  Calibration bad;
+  bad.present_threshold = 0.7f;
+  bad.selection_mask = "sum";
+  auto st = ApplyCalibration(bad, &c);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("selection_mask"), std::string::npos) << st;
+  EXPECT_EQ(c.present_threshold, 0.5f);  // unchanged on error
+}
+
 }  // namespace
 }  // namespace lsms

@@ -19,8 +19,8 @@ const char* SelectionName(Selection s) {
   return "?";
 }
 
-Selection Classify(const std::vector<uint8_t>& prediction, const std::vector<uint8_t>& labels,
-                   const std::vector<int>& targets, double coverage) {
+std::map<int, std::pair<uint64_t, uint64_t>> LesionCoverage(const std::vector<uint8_t>& prediction,
+                                                            const std::vector<uint8_t>& labels) {
   std::map<int, std::pair<uint64_t, uint64_t>> hit;  // id → (predicted, total)
   for (size_t i = 0; i < labels.size() && i < prediction.size(); ++i) {
     if (labels[i] == 0) continue;
@@ -28,6 +28,12 @@ Selection Classify(const std::vector<uint8_t>& prediction, const std::vector<uin
     h.first += prediction[i] != 0;
     ++h.second;
   }
+  return hit;
+}
+
+Selection Classify(const std::vector<uint8_t>& prediction, const std::vector<uint8_t>& labels,
+                   const std::vector<int>& targets, double coverage) {
+  const auto hit = LesionCoverage(prediction, labels);
   const std::set<int> wanted(targets.begin(), targets.end());
   bool missed = false, extra = false;
   for (const auto& [id, h] : hit) {

@@ -24,6 +24,11 @@ enum class Selection {
 
 const char* SelectionName(Selection s);
 
+// Per lesion id of `labels` (0 = background excluded): {predicted pixels,
+// pixels}. `prediction` and `labels` share one grid.
+std::map<int, std::pair<uint64_t, uint64_t>> LesionCoverage(const std::vector<uint8_t>& prediction,
+                                                            const std::vector<uint8_t>& labels);
+
 // `labels`: lesion id per pixel (0 = background), the same grid as
 // `prediction`. A lesion counts as selected when at least `coverage` of its
 // pixels are predicted.

@@ -136,6 +136,12 @@ absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfi
       }
       std::shared_ptr<const Image> kept_hu;
       if (options.keep_hu) kept_hu = std::make_shared<const Image>(slice->hu);
+      std::vector<eval::LesionFacts> facts;
+      if (j.contains("lesions") && j["lesions"].is_array()) {
+        for (const auto& l : j["lesions"]) {
+          facts.push_back({l.value("id", 0), l.value("diameter_mm", 0.0), l.value("attenuation", "")});
+        }
+      }
       std::vector<int> views;
       for (const Letterbox& box : Views(options, *slice, liver ? &*liver : nullptr, config.input_size,
                                         distinct_images)) {
@@ -143,6 +149,7 @@ absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfi
         ds.images.push_back(MakeEntry(image_path, j.value("image_id", image_path), *slice,
                                       labels ? &*labels : nullptr, liver ? &*liver : nullptr, box, config,
                                       kept_hu));
+        ds.images.back().lesions = facts;
       }
       ++distinct_images;
       it = image_index.emplace(image_path, std::move(views)).first;

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "model/model_config.h"
 #include "model/preprocess.h"
+#include "tools/eval/lesion_recall.h"
 
 namespace lsms::train {
 
@@ -46,6 +47,8 @@ struct ImageEntry {
   std::vector<uint8_t> liver;   // size×size, empty when unknown
   std::vector<uint8_t> all_lesions_original;  // union of instances, original grid
   std::vector<uint8_t> labels_original;  // lesion id per pixel, original grid (with keep_hu)
+  // The manifest's "lesions" facts (id, in-slice diameter, attenuation); empty when absent.
+  std::vector<eval::LesionFacts> lesions;
 };
 
 struct Dataset {
