@@ -53,6 +53,26 @@ torch::Tensor ContrastiveLoss(const torch::Tensor& v, const torch::Tensor& t,
   return 0.5 * (multi_pos(logits) + multi_pos(logits.t()));
 }
 
+std::pair<torch::Tensor, int64_t> PredictedCandidateLoss(LsmsNetImpl& net, const NetOutputs& out,
+                                                         const NetInputs& in, const torch::Tensor& target) {
+  auto all = torch::sigmoid(out.all_logits).detach();
+  auto [cand, valid] = ExtractCandidates(all, net.config.candidate_threshold, net.config.max_candidates,
+                                         /*min_pixels=*/3);
+  cand = cand.to(all.dtype());
+  valid = valid.to(all.dtype());
+  const int64_t found = static_cast<int64_t>(valid.sum().item<float>());
+  if (found == 0) return {out.all_logits.sum() * 0, 0};
+  NetInputs with = in;
+  with.candidates = cand;
+  with.candidate_valid = valid;
+  auto logits = net.ScoreCandidates(out, with);
+  auto inside = (cand * target.unsqueeze(1)).sum({2, 3}) / cand.sum({2, 3}).clamp_min(1.0);
+  auto referred = (inside >= 0.5).to(logits.dtype()) * valid;
+  auto per = F::binary_cross_entropy_with_logits(
+      logits, referred, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+  return {(per * valid).sum() / valid.sum(), found};
+}
+
 LossTerms ComputeLosses(LsmsNetImpl& net, const NetOutputs& out, const LossTargets& tg,
                         const LossWeights& w) {
   LossTerms l;

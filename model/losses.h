@@ -36,6 +36,16 @@ torch::Tensor ContrastiveLoss(const torch::Tensor& v, const torch::Tensor& t,
                               const torch::Tensor& logit_scale, const torch::Tensor& has_target,
                               const torch::Tensor& group);
 
+// The selection head trained on the candidates inference sees: connected
+// components of this forward pass's own all-lesions map (detached, above
+// net.config.candidate_threshold), not the ground-truth instances. A
+// candidate is referred when at least half of its pixels lie in `target`
+// (B×S×S); a spurious blob (a vessel taken for a lesion) or a fragment
+// outside the target is a negative. Masked BCE over the valid candidates;
+// 0 when no sample has a candidate. Returns {loss, candidates found}.
+std::pair<torch::Tensor, int64_t> PredictedCandidateLoss(LsmsNetImpl& net, const NetOutputs& out,
+                                                         const NetInputs& in, const torch::Tensor& target);
+
 struct LossWeights {
   double pos_weight = 2.0;
   double contrastive = 0.1;
@@ -43,6 +53,7 @@ struct LossWeights {
   double aux = 0.5;
   double selection = 1.0;
   double instance = 1.0;  // inside aux; needs LossTargets::instances
+  double predicted_selection = 0.0;  // PredictedCandidateLoss, added by the trainer
 };
 
 struct LossTargets {

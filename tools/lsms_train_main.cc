@@ -31,6 +31,9 @@ ABSL_FLAG(double, weight_decay, 1e-2, "AdamW weight decay (not on norms/biases).
 ABSL_FLAG(int, warmup, 150, "Linear warm-up steps.");
 ABSL_FLAG(std::string, schedule, "cosine", "cosine or poly decay after warm-up.");
 ABSL_FLAG(double, clip, 1.0, "Gradient-norm clipping.");
+ABSL_FLAG(double, predicted_selection, 1.0,
+          "Weight of the selection loss on the candidates inference sees (components of the model's own "
+          "all-lesions map); 0 = ground-truth instances only.");
 ABSL_FLAG(int, val_every, 250, "Validate (and checkpoint) every N steps.");
 ABSL_FLAG(int, val_images, 60, "Validation images used.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of initialisation, sampling and augmentation.");
@@ -62,6 +65,7 @@ int main(int argc, char** argv) {
   o.warmup = absl::GetFlag(FLAGS_warmup);
   o.schedule = absl::GetFlag(FLAGS_schedule);
   o.clip = absl::GetFlag(FLAGS_clip);
+  o.predicted_selection = absl::GetFlag(FLAGS_predicted_selection);
   o.val_every = absl::GetFlag(FLAGS_val_every);
   o.val_images = absl::GetFlag(FLAGS_val_images);
   o.seed = absl::GetFlag(FLAGS_seed);

@@ -60,5 +60,50 @@ TEST(LossesTest, ContrastiveIgnoresSamplesWithoutTarget) {
   EXPECT_LT(aligned, shuffled);
 }
 
+TEST(LossesTest, PredictedCandidatesAreReferredByTheirShareInTheTarget) {
+  namespace I = torch::indexing;
+  ModelConfig c = *ModelConfig::FromPreset("nano");
+  c.input_size = 64;
+  c.vocab_size = 40;
+  torch::manual_seed(11);
+  LsmsNet net(c);
+  NetInputs in;
+  in.image = torch::randn({1, 3, 64, 64});
+  in.ids = torch::randint(4, 40, {1, 8});
+  in.mask = torch::ones({1, 8});
+  in.mm_per_pixel = torch::full({1}, 1.5);
+  auto out = net->forward(in);
+  // The model's own all-lesions map: a lesion (10×10) and a spurious blob (4×4).
+  auto all = torch::full({1, 64, 64}, -8.0);
+  all.index_put_({0, I::Slice(4, 14), I::Slice(4, 14)}, 8.0);
+  all.index_put_({0, I::Slice(40, 44), I::Slice(40, 44)}, 8.0);
+  out.all_logits = all;
+  // The target covers 60 % of the lesion's candidate and none of the blob.
+  auto target = torch::zeros({1, 64, 64});
+  target.index_put_({0, I::Slice(4, 10), I::Slice(4, 14)}, 1.0);
+  auto [loss, found] = PredictedCandidateLoss(*net, out, in, target);
+  EXPECT_EQ(found, 2);
+  // By hand: BCE of the head's logits for the same candidates against {1, 0}.
+  auto [cand, valid] = ExtractCandidates(torch::sigmoid(all), c.candidate_threshold, c.max_candidates, 3);
+  NetInputs with = in;
+  with.candidates = cand;
+  with.candidate_valid = valid;
+  auto logits = net->ScoreCandidates(out, with)[0];
+  const double p0 = torch::sigmoid(logits[0]).item<double>(), p1 = torch::sigmoid(logits[1]).item<double>();
+  EXPECT_NEAR(loss.item<double>(), (-std::log(p0) - std::log(1 - p1)) / 2, 1e-4);
+  // It trains the selection head.
+  loss.backward();
+  bool reached = false;
+  for (const auto& p : net->cand_score->parameters()) {
+    reached = reached || (p.grad().defined() && p.grad().abs().sum().item<float>() > 0);
+  }
+  EXPECT_TRUE(reached);
+  // No candidate: no loss.
+  out.all_logits = torch::full({1, 64, 64}, -8.0);
+  auto [none, zero] = PredictedCandidateLoss(*net, out, in, target);
+  EXPECT_EQ(zero, 0);
+  EXPECT_EQ(none.item<float>(), 0.0f);
+}
+
 }  // namespace
 }  // namespace lsms

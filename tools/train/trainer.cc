@@ -285,7 +285,7 @@ absl::Status Trainer::Run() {
   info_.provenance.legs.push_back("");
   info_.provenance.training_command = o_.command_line;
   std::ofstream csv((dir / "log.csv").string(), start > 0 ? std::ios::app : std::ios::trunc);
-  if (start == 0) csv << "step,lr,loss,bce,dice,contrastive,present,aux,selection,seconds,val_miou\n";
+  if (start == 0) csv << "step,lr,loss,bce,dice,contrastive,present,aux,selection,pred_selection,seconds,val_miou\n";
   std::mt19937_64 rng(o_.seed * 7919 + static_cast<uint64_t>(start));
   torch::manual_seed(o_.seed + static_cast<uint64_t>(start));
   net_->train();
@@ -296,6 +296,13 @@ absl::Status Trainer::Run() {
     Built b = MakeBatch(rng);
     auto out = net_->forward(b.in);
     LossTerms l = ComputeLosses(*net_, out, b.targets, LossWeights{});
+    // The selection head also learns on the candidates inference will give
+    // it: fragments, merged lesions and spurious blobs included.
+    torch::Tensor pred_sel = torch::zeros({});
+    if (o_.predicted_selection > 0) {
+      pred_sel = PredictedCandidateLoss(*net_, out, b.in, b.targets.target).first;
+      l.total = l.total + o_.predicted_selection * pred_sel;
+    }
     opt_->zero_grad();
     l.total.backward();
     torch::nn::utils::clip_grad_norm_(net_->parameters(), o_.clip);
@@ -325,10 +332,10 @@ absl::Status Trainer::Run() {
       }
       LSMS_RETURN_IF_ERROR(Save("last", step + 1, best));
     }
-    csv << absl::StrFormat("%d,%.6g,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.1f,%s\n", step + 1,
+    csv << absl::StrFormat("%d,%.6g,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.1f,%s\n", step + 1,
                            static_cast<torch::optim::AdamWOptions&>(opt_->param_groups()[0].options()).lr(), loss, l.bce.item<double>(), l.dice.item<double>(),
                            l.contrastive.item<double>(), l.present.item<double>(), l.aux.item<double>(),
-                           l.selection.item<double>(), elapsed, val_field);
+                           l.selection.item<double>(), pred_sel.item<double>(), elapsed, val_field);
     csv.flush();
     const int done = step + 1 - start, total = o_.steps - start;
     const int bar = 30 * done / std::max(total, 1);

@@ -41,6 +41,10 @@ struct TrainOptions {
   int warmup = 150;
   std::string schedule = "cosine";  // or "poly"
   double clip = 1.0;
+  // Weight of the selection loss on predicted candidates (model/losses.h,
+  // PredictedCandidateLoss), beside the one on ground-truth instances;
+  // 0 = ground-truth instances only (legs before the option).
+  double predicted_selection = 1.0;
   int val_every = 250;
   int val_images = 60;
   uint64_t seed = 1;
