@@ -25,6 +25,7 @@
 #include "tools/eval/lesion_recall.h"
 #include "tools/eval/metrics.h"
 #include "tools/eval/selection.h"
+#include "tools/eval/selection_probe.h"
 #include "tools/train/dataset.h"
 
 ABSL_FLAG(std::string, checkpoint, "models/nano/lsms-nano.safetensors", "Checkpoint to evaluate.");
@@ -194,6 +195,25 @@ int main(int argc, char** argv) {
     return 1;
   }
   const bool whole_ran = ablations && two_pass;
+  // The selection head alone, on the views the second pass sees.
+  std::map<std::string, eval::SelectionProbeRow> probe;
+  if ((*model)->config().selection_head) {
+    std::cerr << "selection head: own candidates vs true lesions\n";
+    auto views = train::LoadDataset({absl::GetFlag(FLAGS_manifest), absl::GetFlag(FLAGS_split), 0, false,
+                                     (*model)->config().roi_margin, 0},
+                                    (*model)->config());
+    if (!views.ok()) {
+      std::cerr << "lsms-eval: " << views.status() << "\n";
+      return 1;
+    }
+    auto rows = eval::ProbeSelection(absl::GetFlag(FLAGS_checkpoint), mo.calibration, *views,
+                                     absl::GetFlag(FLAGS_batch));
+    if (!rows.ok()) {
+      std::cerr << "lsms-eval: selection probe failed: " << rows.status() << "\n";
+      return 1;
+    }
+    probe = *std::move(rows);
+  }
   // Text-blind oracle: the union of every lesion of the image.
   eval::MetricAccumulator oracle;
   for (const auto& s : ds->samples) {
@@ -233,6 +253,11 @@ int main(int argc, char** argv) {
   }
   j["model_selection"] = main_run->selection.ToJson();
   j["model_lesion_recall"] = main_run->recall.ToJson();
+  for (const auto& [kind, r] : probe) {
+    j["selection_probe"][kind.empty() ? "overall" : kind] = {
+        {"n", r.n}, {"exact_own_candidates", r.exact_own}, {"exact_true_instances", r.exact_true},
+        {"spurious_selected", r.spurious_selected}};
+  }
   const auto& pr = main_run->present;
   j["model_present_head"] = {{"target_said_present", pr[1][1]}, {"target_said_absent", pr[1][0]},
                              {"no_target_said_absent", pr[0][0]}, {"no_target_said_present", pr[0][1]}};
@@ -286,6 +311,14 @@ int main(int argc, char** argv) {
      << "Every lesion an expression refers to, found when at least half of its pixels are in the mask "
         "(in-slice diameter from the manifest).\n\n"
      << main_run->recall.ToMarkdown();
+  if (!probe.empty()) {
+    md << "\n## The selection head alone: own candidates vs true lesions\n\n"
+       << "Expressions with a target, on the views the second pass sees (ground-truth liver regions), "
+          "the target-present gate ignored: the share whose selected lesions are exactly the targets, "
+          "with the candidates the model makes itself (components of its all-lesions map) and with the "
+          "true lesion instances.\n\n"
+       << eval::SelectionProbeMarkdown(probe);
+  }
   // Worst cases.
   std::vector<size_t> order(ds->samples.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;

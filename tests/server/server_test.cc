@@ -32,6 +32,8 @@ TEST(ServerTest, ServesModelInfoAndHealthOnLoopback) {
   EXPECT_GT(info.parameter_count(), 1000u);
   EXPECT_EQ(info.liver_region_margin(), 0.0f);  // a one-pass test model
   EXPECT_EQ(info.present_threshold(), 0.5f);
+  EXPECT_EQ(info.candidate_threshold(), 0.4f);
+  EXPECT_EQ(info.selection_mask(), "product");
 
   auto health = grpc::health::v1::Health::NewStub(channel);
   auto check = [&health]() {

@@ -33,6 +33,17 @@ TEST(SelectionTest, ATargetMissingFromTheLabelsIsMissed) {
   EXPECT_EQ(Classify(Mask({4, 5, 6, 7}), kLabels, {2, 7}), Selection::kMissed);
 }
 
+TEST(SelectionTest, ReadsEachCandidateAsTheLesionCoveringMostOfIt) {
+  // Lesion 2 at [4,8): a candidate [3,8) is 4/5 lesion 2; [7,10) is a third
+  // lesion 2, a third lesion 3, a third background: spurious.
+  auto r = ReadCandidates({Mask({3, 4, 5, 6, 7}), Mask({7, 8, 9}), Mask({0, 1})}, kLabels);
+  EXPECT_EQ(r.lesions, (std::set<int>{1, 2}));
+  EXPECT_EQ(r.spurious, 1);
+  // Exactly half is not more than half.
+  EXPECT_EQ(ReadCandidates({Mask({1, 2})}, kLabels).spurious, 1);
+  EXPECT_TRUE(ReadCandidates({}, kLabels).lesions.empty());
+}
+
 TEST(SelectionTest, AccumulatesSharesByKind) {
   SelectionAccumulator a;
   a.Add("location", Selection::kExact);

@@ -48,6 +48,34 @@ Selection Classify(const std::vector<uint8_t>& prediction, const std::vector<uin
   return Selection::kExact;
 }
 
+CandidateReading ReadCandidates(const std::vector<std::vector<uint8_t>>& candidates,
+                                const std::vector<uint8_t>& labels) {
+  CandidateReading r;
+  for (const auto& c : candidates) {
+    std::map<int, uint64_t> votes;
+    uint64_t area = 0;
+    for (size_t i = 0; i < c.size() && i < labels.size(); ++i) {
+      if (!c[i]) continue;
+      ++area;
+      if (labels[i]) ++votes[labels[i]];
+    }
+    int best = 0;
+    uint64_t best_votes = 0;
+    for (const auto& [id, v] : votes) {
+      if (v > best_votes) {
+        best = id;
+        best_votes = v;
+      }
+    }
+    if (best != 0 && 2 * best_votes > area) {
+      r.lesions.insert(best);
+    } else {
+      ++r.spurious;
+    }
+  }
+  return r;
+}
+
 void SelectionAccumulator::Add(const std::string& kind, Selection s) {
   ++by_kind_[""][s];
   ++by_kind_[kind][s];

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,17 @@ std::map<int, std::pair<uint64_t, uint64_t>> LesionCoverage(const std::vector<ui
 // pixels are predicted.
 Selection Classify(const std::vector<uint8_t>& prediction, const std::vector<uint8_t>& labels,
                    const std::vector<int>& targets, double coverage = 0.5);
+
+// What a set of selected candidate masks stands for, against `labels`
+// (lesion id per pixel, same grid): each candidate is the lesion that covers
+// more than half of its pixels, or else a spurious blob (a vessel, a
+// fragment of background).
+struct CandidateReading {
+  std::set<int> lesions;
+  int spurious = 0;
+};
+CandidateReading ReadCandidates(const std::vector<std::vector<uint8_t>>& candidates,
+                                const std::vector<uint8_t>& labels);
 
 // Counts of each outcome, overall and by expression kind.
 class SelectionAccumulator {
