@@ -157,6 +157,9 @@ LsmsNetImpl::LsmsNetImpl(const ModelConfig& c) : config(c) {
   cand_sent = register_module("cand_sent", nn::Linear(t, e));
   cand_score = register_module(
       "cand_score", nn::Sequential(nn::Linear(3 * e, e), nn::GELU(), nn::Linear(e, 1)));
+  if (c.candidate_relation_heads > 0) {
+    cand_relation = register_module("cand_relation", CandidateRelation(e, c.candidate_relation_heads));
+  }
 }
 
 NetOutputs LsmsNetImpl::forward(const NetInputs& in) {
@@ -196,6 +199,7 @@ torch::Tensor LsmsNetImpl::ScoreCandidates(const NetOutputs& out, const NetInput
       CandidateGeometry(in.candidates, in.candidate_valid, liver, in.image, in.mm_per_pixel);
   auto pooled = MaskPool(out.fine, in.candidates);
   auto h = cand_encoder->forward(torch::cat({pooled, geometry}, -1));  // B×K×E
+  if (cand_relation) h = cand_relation(h, in.candidate_valid);
   auto scores = torch::matmul(cand_q(h), cand_k(out.words).transpose(1, 2)) /
                 std::sqrt(static_cast<double>(config.embed_dim));
   auto attn = torch::softmax(scores + AdditiveTokenMask(in.mask, scores.scalar_type()), -1);

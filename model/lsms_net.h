@@ -14,6 +14,7 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
 
+#include "model/candidate_relation.h"
 #include "model/full_scale_decoder.h"
 #include "model/model_config.h"
 #include "model/refine_head.h"
@@ -103,6 +104,7 @@ struct LsmsNetImpl : torch::nn::Module {
   torch::nn::Sequential cand_encoder{nullptr};
   torch::nn::Linear cand_q{nullptr}, cand_k{nullptr}, cand_v{nullptr}, cand_sent{nullptr};
   torch::nn::Sequential cand_score{nullptr};
+  CandidateRelation cand_relation{nullptr};  // null when config.candidate_relation_heads == 0
 };
 TORCH_MODULE(LsmsNet);
 

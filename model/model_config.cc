@@ -76,6 +76,7 @@ std::string ModelConfig::ToJson() const {
   j["roi_margin"] = roi_margin;
   j["selection_head"] = selection_head;
   j["max_candidates"] = max_candidates;
+  j["candidate_relation_heads"] = candidate_relation_heads;
   j["candidate_threshold"] = candidate_threshold;
   j["selection_mask"] = selection_mask;
   j["embed_dim"] = embed_dim;
@@ -95,8 +96,9 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
     return absl::InvalidArgumentError("model config is not a JSON object");
   }
   ModelConfig c;
-  // Older checkpoints have no refinement head.
+  // Older checkpoints have no refinement head and no candidate relation.
   c.refine_channels = 0;
+  c.candidate_relation_heads = 0;
   try {
     // Every field is optional so that older checkpoints keep loading; absent
     // fields take the nano defaults above.
@@ -128,6 +130,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
     get("roi_margin", c.roi_margin);
     get("selection_head", c.selection_head);
     get("max_candidates", c.max_candidates);
+    get("candidate_relation_heads", c.candidate_relation_heads);
     get("candidate_threshold", c.candidate_threshold);
     get("selection_mask", c.selection_mask);
     get("embed_dim", c.embed_dim);
@@ -149,6 +152,11 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
         absl::StrCat("input_size must be a positive multiple of 32, got ", c.input_size));
   }
   if (c.windows.empty()) return absl::InvalidArgumentError("model config has no HU windows");
+  if (c.candidate_relation_heads < 0 ||
+      (c.candidate_relation_heads > 0 && c.embed_dim % c.candidate_relation_heads != 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("candidate_relation_heads must be 0 or divide embed_dim ",
+                                                   c.embed_dim, ", got ", c.candidate_relation_heads));
+  }
   if (c.text_dim % c.text_heads != 0) {
     return absl::InvalidArgumentError("text_dim must be divisible by text_heads");
   }

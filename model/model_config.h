@@ -73,6 +73,9 @@ struct ModelConfig {
   // the words. See docs/model.md.
   bool selection_head = true;
   int max_candidates = 8;
+  // Heads of the self-attention among candidates (model/candidate_relation.h);
+  // 0 = none (checkpoints made before the option).
+  int candidate_relation_heads = 4;
   // Candidates are the connected components of all-lesions probability
   // above this threshold (slightly below 0.5 so that soft edges stay in).
   float candidate_threshold = 0.4f;

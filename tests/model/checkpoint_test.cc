@@ -106,6 +106,42 @@ TEST(CheckpointTest, AddingARefinementHeadKeepsTheOldOutput) {
   std::remove(path.c_str());
 }
 
+TEST(CheckpointTest, AddingACandidateRelationKeepsTheOldScores) {
+  CheckpointInfo info = Info();
+  info.config.candidate_relation_heads = 0;
+  torch::manual_seed(2);
+  LsmsNet old_net(info.config);
+  old_net->eval();
+  const std::string path = TempPath("ckpt_norelation");
+  ASSERT_TRUE(SaveCheckpoint(path, *old_net, info).ok());
+  auto file = *SafetensorsFile::Load(path);
+  ModelConfig with = info.config;
+  with.candidate_relation_heads = 4;
+  LsmsNet net(with);
+  auto strict = LoadWeights(file, *net);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.message().find("cand_relation.out.weight"), std::string::npos) << strict.message();
+  ASSERT_TRUE(LoadWeights(file, *net, {"cand_relation."}).ok());
+  net->eval();
+
+  torch::NoGradGuard no_grad;
+  NetInputs in;
+  torch::manual_seed(3);
+  in.image = torch::randn({1, 3, 64, 64});
+  in.ids = torch::randint(4, info.config.vocab_size, {1, 6});
+  in.mask = torch::ones({1, 6});
+  in.mm_per_pixel = torch::full({1}, 1.5);
+  in.candidates = torch::zeros({1, 2, 64, 64});
+  in.candidates.index_put_({0, 0, torch::indexing::Slice(4, 12), torch::indexing::Slice(4, 12)}, 1);
+  in.candidates.index_put_({0, 1, torch::indexing::Slice(30, 34), torch::indexing::Slice(30, 34)}, 1);
+  in.candidate_valid = torch::ones({1, 2});
+  auto a = old_net->forward(in).candidate_logits, b = net->forward(in).candidate_logits;
+  EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-5));
+  net->cand_relation->out->weight.normal_(0, 0.5);
+  EXPECT_FALSE(torch::allclose(net->forward(in).candidate_logits, a, 1e-4, 1e-4));
+  std::remove(path.c_str());
+}
+
 TEST(CheckpointTest, LoadsHuggingFaceBertNamesFromSafetensors) {
   ModelConfig c = Info().config;
   TextEncoder source(c), target(c);

@@ -70,6 +70,8 @@ TEST(LsmsNetTest, OneBackwardPassReachesEveryParameter) {
     // a trained model's output); after the first optimiser step it is not.
     torch::NoGradGuard no_grad;
     net->refine->out->weight.normal_(0, 0.1);
+    ASSERT_TRUE(net->cand_relation);  // so does the candidate relation's
+    net->cand_relation->out->weight.normal_(0, 0.1);
   }
   net->train();
   NetInputs in = Inputs(c, 4, 2);
@@ -161,6 +163,33 @@ TEST(LsmsNetTest, InstanceMaskReturnsSelectedCandidatesWholeAtTheirSelectionProb
   net->config.selection_mask = "product";
   auto prod = net->ReferredProbability(out, in);
   EXPECT_NEAR(prod[0][35][35].item<float>(), 0.6f * sel[0][0].item<float>(), 1e-5);
+}
+
+TEST(CandidateRelationTest, StartsAsIdentityAndRelatesOnlyValidCandidates) {
+  torch::manual_seed(8);
+  CandidateRelation rel(16, 4);
+  torch::NoGradGuard no_grad;
+  auto h = torch::randn({2, 5, 16});
+  auto valid = torch::tensor({{1.0f, 1.0f, 1.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f, 0.0f, 0.0f}});
+  EXPECT_TRUE(torch::equal(rel(h, valid), h));  // zero residual at the start
+  rel->out->weight.normal_(0, 0.5);
+  auto y = rel(h, valid);
+  // Invalid candidates (and an image without any) come back unchanged.
+  EXPECT_TRUE(torch::allclose(y.index({0, torch::indexing::Slice(3)}), h.index({0, torch::indexing::Slice(3)})));
+  EXPECT_TRUE(torch::allclose(y[1], h[1]));
+  EXPECT_FALSE(torch::allclose(y[0][0], h[0][0]));
+  // What an invalid candidate holds does not reach the valid ones.
+  auto h2 = h.clone();
+  h2[0][4] = torch::randn({16}) * 10;
+  EXPECT_TRUE(torch::allclose(rel(h2, valid)[0].slice(0, 0, 3), y[0].slice(0, 0, 3), 1e-5, 1e-6));
+  // Another valid candidate does: candidate 0 sees candidate 2.
+  auto h3 = h.clone();
+  h3[0][2] = torch::randn({16}) * 10;
+  EXPECT_FALSE(torch::allclose(rel(h3, valid)[0][0], y[0][0], 1e-4, 1e-5));
+  // Order-free: permuting the candidates permutes the outputs.
+  auto perm = torch::tensor({2, 0, 1, 3, 4});
+  auto yp = rel(h.index_select(1, perm), valid.index_select(1, perm));
+  EXPECT_TRUE(torch::allclose(yp[0], y[0].index_select(0, perm), 1e-5, 1e-6));
 }
 
 TEST(LsmsNetTest, DeterministicOnCpuWithFixedSeed) {

@@ -36,6 +36,15 @@ TEST(ModelConfigTest, OlderConfigsComposeTheMaskAsAProductOfCandidatesAtPointFou
   EXPECT_EQ(c->selection_mask, "product");
 }
 
+TEST(ModelConfigTest, OlderConfigsHaveNoCandidateRelationNewPresetsDo) {
+  EXPECT_EQ(ModelConfig::FromJson(R"({"preset": "nano"})")->candidate_relation_heads, 0);
+  ModelConfig c = *ModelConfig::FromPreset("nano");
+  EXPECT_EQ(c.candidate_relation_heads, 4);
+  EXPECT_EQ(ModelConfig::FromJson(c.ToJson())->candidate_relation_heads, 4);
+  EXPECT_FALSE(ModelConfig::FromJson(R"({"candidate_relation_heads": 3})").ok());  // 128 % 3
+  EXPECT_FALSE(ModelConfig::FromJson(R"({"candidate_relation_heads": -1})").ok());
+}
+
 TEST(ModelConfigTest, SelectionSettingsRoundTripAndAreValidated) {
   ModelConfig c = *ModelConfig::FromPreset("nano");
   c.candidate_threshold = 0.3f;

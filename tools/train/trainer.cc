@@ -372,6 +372,14 @@ absl::Status Train(const TrainOptions& o) {
         info.config.refine_channels = o.refine_channels;
         new_modules.push_back("refine.");
       }
+      if (o.candidate_relation_heads >= 0 && o.candidate_relation_heads != info.config.candidate_relation_heads) {
+        if (info.config.candidate_relation_heads != 0) {
+          return absl::InvalidArgumentError(absl::StrCat(init, " already relates its candidates with ",
+                                                         info.config.candidate_relation_heads, " heads"));
+        }
+        info.config.candidate_relation_heads = o.candidate_relation_heads;
+        new_modules.push_back("cand_relation.");
+      }
       if (o.roi_margin >= 0) info.config.roi_margin = o.roi_margin;
       torch::manual_seed(o.seed);
       net = LsmsNet(info.config);
@@ -381,6 +389,7 @@ absl::Status Train(const TrainOptions& o) {
       LSMS_ASSIGN_OR_RETURN(info.config, ModelConfig::FromPreset(o.preset));
       if (o.input_size > 0) info.config.input_size = o.input_size;
       if (o.refine_channels >= 0) info.config.refine_channels = o.refine_channels;
+      if (o.candidate_relation_heads >= 0) info.config.candidate_relation_heads = o.candidate_relation_heads;
       if (o.roi_margin >= 0) info.config.roi_margin = o.roi_margin;
       const std::string vocab_path = o.vocab.empty() ? (fs::path(o.manifest).parent_path() / "vocab.txt").string() : o.vocab;
       LSMS_ASSIGN_OR_RETURN(info.vocab, ReadFile(vocab_path));

@@ -28,6 +28,10 @@ struct TrainOptions {
   // the checkpoint, making its inference two-pass; 0 = whole slices; -1 = as
   // in the checkpoint or preset.
   float roi_margin = -1.0f;
+  // Heads of the self-attention among the selection head's candidates when
+  // starting from a checkpoint without it (it starts as a zero residual);
+  // -1 = as in the checkpoint or preset.
+  int candidate_relation_heads = -1;
   int whole_every = 3;
   std::string bert_safetensors;   // initialise the text encoder from real BERT
   std::string vocab;              // default: vocab.txt beside the manifest
