@@ -116,14 +116,28 @@ TEST(LsmsNetTest, ChangingOnlyTheExpressionChangesTheOutput) {
   EXPECT_GT((ya - yb).abs().max().item<float>(), 1e-4);
 }
 
-TEST(LsmsNetTest, PresentThresholdGatesTheReferredMask) {
+// An untrained nano net in eval mode and its forward pass over one seeded input.
+struct SmallForward {
   ModelConfig c = Small("nano");
-  torch::manual_seed(6);
-  LsmsNet net(c);
-  net->eval();
+  LsmsNet net{nullptr};
+  NetInputs in;
+  NetOutputs out;
+};
+
+SmallForward RunSmall(int seed) {
+  SmallForward f;
+  torch::manual_seed(seed);
+  f.net = LsmsNet(f.c);
+  f.net->eval();
   torch::NoGradGuard no_grad;
-  NetInputs in = Inputs(c, 1, 6);
-  auto out = net->forward(in);
+  f.in = Inputs(f.c, 1, seed);
+  f.out = f.net->forward(f.in);
+  return f;
+}
+
+TEST(LsmsNetTest, PresentThresholdGatesTheReferredMask) {
+  auto [c, net, in, out] = RunSmall(6);
+  torch::NoGradGuard no_grad;
   const float present = torch::sigmoid(out.present_logit).item<float>();
   ASSERT_GT(present, 0.02f);
   ASSERT_LT(present, 0.98f);
@@ -136,13 +150,8 @@ TEST(LsmsNetTest, PresentThresholdGatesTheReferredMask) {
 }
 
 TEST(LsmsNetTest, InstanceMaskReturnsSelectedCandidatesWholeAtTheirSelectionProbability) {
-  ModelConfig c = Small("nano");
-  torch::manual_seed(6);
-  LsmsNet net(c);
-  net->eval();
+  auto [c, net, in, out] = RunSmall(6);
   torch::NoGradGuard no_grad;
-  NetInputs in = Inputs(c, 1, 6);
-  auto out = net->forward(in);
   net->config.present_threshold = 0.01f;  // always present: this test is about selection
   // Two square candidates of all-lesions probability 0.6 (below 0.5 / 0.8).
   auto all = torch::full({1, c.input_size, c.input_size}, -8.0);

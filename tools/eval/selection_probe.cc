@@ -10,13 +10,10 @@
 #include "model/checkpoint.h"
 #include "model/tokenizer.h"
 #include "tools/eval/selection.h"
+#include "tools/train/dataset_tensors.h"
 
 namespace lsms::eval {
 namespace {
-
-torch::Tensor U8(const std::vector<uint8_t>& v, int64_t s) {
-  return torch::from_blob(const_cast<uint8_t*>(v.data()), {s, s}, torch::kUInt8).to(torch::kFloat32);
-}
 
 std::vector<uint8_t> ToBytes(const torch::Tensor& mask) {
   auto m = (mask > 0.5).to(torch::kUInt8).contiguous();
@@ -39,36 +36,22 @@ absl::StatusOr<std::map<std::string, SelectionProbeRow>> ProbeSelection(const st
     auto& net = ckpt.net;
     net->eval();
     torch::NoGradGuard no_grad;
-    const int64_t s = c.input_size, w = static_cast<int64_t>(c.windows.size()), k = c.max_candidates;
+    const int64_t s = c.input_size, k = c.max_candidates;
     std::vector<size_t> todo;
     for (size_t i = 0; i < ds.samples.size(); ++i) {
       if (!ds.samples[i].targets.empty()) todo.push_back(i);
     }
     for (size_t start = 0; start < todo.size(); start += static_cast<size_t>(batch)) {
       const size_t end = std::min(todo.size(), start + static_cast<size_t>(batch));
-      std::vector<torch::Tensor> images, ids, masks, mms, insts, valids;
-      for (size_t j = start; j < end; ++j) {
-        const auto& smp = ds.samples[todo[j]];
-        const auto& img = ds.images[smp.image];
-        images.push_back(torch::from_blob(const_cast<float*>(img.input.data()), {w, s, s}));
-        Encoding enc = tok->Encode(smp.expression, c.max_tokens);
-        ids.push_back(torch::tensor(std::vector<int64_t>(enc.ids.begin(), enc.ids.end())));
-        masks.push_back(torch::tensor(std::vector<float>(enc.attention_mask.begin(), enc.attention_mask.end())));
-        mms.push_back(torch::tensor({img.mm_per_pixel > 0 ? img.mm_per_pixel : 0.75f * 512 / s}));
-        auto inst = torch::zeros({k, s, s});
-        auto valid = torch::zeros({k});
-        for (size_t l = 0; l < img.instances.size() && static_cast<int64_t>(l) < k; ++l) {
-          inst[static_cast<int64_t>(l)] = U8(img.instances[l], s);
-          valid[static_cast<int64_t>(l)] = 1;
-        }
+      const std::vector<size_t> batch_samples(todo.begin() + static_cast<std::ptrdiff_t>(start),
+                                              todo.begin() + static_cast<std::ptrdiff_t>(end));
+      NetInputs in = train::SampleInputs(ds, batch_samples, *tok, c);
+      std::vector<torch::Tensor> insts, valids;
+      for (size_t i : batch_samples) {
+        auto [inst, valid] = train::InstanceTensors(ds.images[ds.samples[i].image], c);
         insts.push_back(inst);
         valids.push_back(valid);
       }
-      NetInputs in;
-      in.image = torch::stack(images);
-      in.ids = torch::stack(ids);
-      in.mask = torch::stack(masks);
-      in.mm_per_pixel = torch::cat(mms);
       auto out = net->forward(in);
       auto [own, own_valid] = ExtractCandidates(torch::sigmoid(out.all_logits), c.candidate_threshold, k, 3);
       NetInputs with_own = in, with_true = in;

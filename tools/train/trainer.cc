@@ -22,6 +22,7 @@
 #include "model/tokenizer.h"
 #include "tools/synth/expression_grammar.h"
 #include "tools/train/dataset.h"
+#include "tools/train/dataset_tensors.h"
 
 namespace lsms::train {
 namespace {
@@ -41,10 +42,6 @@ struct Built {
   NetInputs in;
   LossTargets targets;
 };
-
-torch::Tensor U8(const std::vector<uint8_t>& v, int64_t s) {
-  return torch::from_blob(const_cast<uint8_t*>(v.data()), {s, s}, torch::kUInt8).to(torch::kFloat32);
-}
 
 class Trainer {
  public:
@@ -101,16 +98,11 @@ Built Trainer::MakeBatch(std::mt19937_64& rng) {
     auto image = torch::from_blob(const_cast<float*>(img.input.data()), {1, w, s, s}).clone();
     // Mask stack: E targets, K instances, liver.
     std::vector<torch::Tensor> stack;
-    for (int idx : chosen) stack.push_back(U8(train_.samples[idx].mask, s));
-    auto inst = torch::zeros({k, s, s});
-    auto valid = torch::zeros({k});
-    for (int64_t i = 0; i < std::min<int64_t>(k, img.instances.size()); ++i) {
-      inst[i] = U8(img.instances[i], s);
-      valid[i] = 1;
-    }
+    for (int idx : chosen) stack.push_back(MaskTensor(train_.samples[idx].mask, s));
+    auto [inst, valid] = InstanceTensors(img, c_);
     stack.push_back(inst);
     const bool has_liver = !img.liver.empty();
-    stack.push_back(has_liver ? U8(img.liver, s).unsqueeze(0) : torch::zeros({1, s, s}));
+    stack.push_back(has_liver ? MaskTensor(img.liver, s).unsqueeze(0) : torch::zeros({1, s, s}));
     std::vector<torch::Tensor> flat;
     for (auto& m : stack) flat.push_back(m.dim() == 2 ? m.unsqueeze(0) : m);
     auto m = torch::cat(flat, 0).unsqueeze(0);  // 1×(E+K+1)×S×S
@@ -179,31 +171,19 @@ Built Trainer::MakeBatch(std::mt19937_64& rng) {
 std::map<std::string, double> Trainer::Validate() {
   net_->eval();
   torch::NoGradGuard no_grad;
-  const int64_t s = c_.input_size, w = static_cast<int64_t>(c_.windows.size());
+  const int64_t s = c_.input_size;
   std::map<std::string, double> sum, count;
   const size_t n = val_.samples.size();
   for (size_t start = 0; start < n; start += 16) {
     const size_t end = std::min(n, start + 16);
-    std::vector<torch::Tensor> images, ids, masks, mms;
-    for (size_t i = start; i < end; ++i) {
-      const Sample& smp = val_.samples[i];
-      const ImageEntry& img = val_.images[smp.image];
-      images.push_back(torch::from_blob(const_cast<float*>(img.input.data()), {w, s, s}));
-      Encoding enc = tok_->Encode(smp.expression, c_.max_tokens);
-      ids.push_back(torch::tensor(std::vector<int64_t>(enc.ids.begin(), enc.ids.end())));
-      masks.push_back(torch::tensor(std::vector<float>(enc.attention_mask.begin(), enc.attention_mask.end())));
-      mms.push_back(torch::tensor({img.mm_per_pixel > 0 ? img.mm_per_pixel : 0.75f * 512 / s}));
-    }
-    NetInputs in;
-    in.image = torch::stack(images);
-    in.ids = torch::stack(ids);
-    in.mask = torch::stack(masks);
-    in.mm_per_pixel = torch::cat(mms);
+    std::vector<size_t> batch;
+    for (size_t i = start; i < end; ++i) batch.push_back(i);
+    NetInputs in = SampleInputs(val_, batch, *tok_, c_);
     auto out = net_->forward(in);
     auto pred = net_->ReferredProbability(out, in) > c_.default_threshold;
     for (size_t i = start; i < end; ++i) {
       const Sample& smp = val_.samples[i];
-      auto gt = U8(smp.mask, s) > 0.5;
+      auto gt = MaskTensor(smp.mask, s) > 0.5;
       auto p = pred[static_cast<int64_t>(i - start)];
       double inter = (p & gt).sum().item<double>(), uni = (p | gt).sum().item<double>();
       double iou = uni == 0 ? 1.0 : inter / uni;
