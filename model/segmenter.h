@@ -57,6 +57,13 @@ class Segmenter {
     std::string autocast = "none";
     // Intra-op threads for CPU inference; 0 leaves libtorch's default.
     int num_threads = 0;
+    // Test-time flip averaging: the answer pass (pass 2 with a liver region,
+    // else the only pass) also runs on the horizontally mirrored input with
+    // "left" and "right" swapped in the expression (the training flip); the
+    // mirrored-back probability maps and the target-present probabilities are
+    // averaged. About twice the answer pass's cost. Needs both words in the
+    // vocabulary.
+    bool flip_averaging = false;
     // Overrides the checkpoint's decision settings (present and candidate
     // thresholds, selection mask) — for calibration on a validation split;
     // unset fields keep the checkpoint's.

@@ -46,12 +46,15 @@ absl::StatusOr<torch::Device> ChooseDevice(const std::string& spec) {
 class TorchSegmenter final : public Segmenter {
  public:
   TorchSegmenter(LoadedCheckpoint ckpt, std::unique_ptr<Tokenizer> tokenizer, torch::Device device,
-                 std::string autocast)
+                 std::string autocast, bool flip_averaging)
       : info_(std::move(ckpt.info)),
         net_(std::move(ckpt.net)),
         tokenizer_(std::move(tokenizer)),
         device_(device),
-        autocast_(device.is_cuda() ? std::move(autocast) : "none") {
+        autocast_(device.is_cuda() ? std::move(autocast) : "none"),
+        flip_averaging_(flip_averaging),
+        left_id_(tokenizer_->TokenId("left")),
+        right_id_(tokenizer_->TokenId("right")) {
     net_->to(device_);
     net_->eval();
 #ifdef LSMS_WITH_CUDA
@@ -92,9 +95,28 @@ class TorchSegmenter final : public Segmenter {
     torch::Tensor liver;  // B×S×S; only when asked for (pass 1 of two)
   };
 
+  // The expression as the mirrored image reads it: "left" ⇄ "right".
+  torch::Tensor MirrorWords(const torch::Tensor& ids) const {
+    auto left = ids == left_id_, right = ids == right_id_;
+    return torch::where(left, torch::full_like(ids, right_id_), torch::where(right, torch::full_like(ids, left_id_), ids));
+  }
+
+  // One forward pass; with `flip_average` the batch runs twice in one call,
+  // as is and mirrored (words swapped), and the halves are averaged.
   PassResult RunPass(const torch::Tensor& image, const torch::Tensor& ids, const torch::Tensor& mask,
-                     const torch::Tensor& mm, bool want_liver) {
+                     const torch::Tensor& mm, bool want_liver, bool flip_average = false) {
     c10::InferenceMode guard;
+    if (flip_average) {
+      const int64_t b = image.size(0);
+      PassResult both = RunPass(torch::cat({image, image.flip({3})}), torch::cat({ids, MirrorWords(ids)}),
+                                torch::cat({mask, mask}), torch::cat({mm, mm}), want_liver);
+      PassResult r;
+      r.prob = (0.5 * (both.prob.slice(0, 0, b) + both.prob.slice(0, b).flip({2}))).contiguous();
+      r.present = (0.5 * (both.present.slice(0, 0, b) + both.present.slice(0, b))).contiguous();
+      r.relevance = (0.5 * (both.relevance.slice(0, 0, b) + both.relevance.slice(0, b))).contiguous();
+      if (want_liver) r.liver = both.liver.slice(0, 0, b).contiguous();
+      return r;
+    }
 #ifdef LSMS_WITH_CUDA
     std::optional<c10::cuda::CUDAStreamGuard> stream_guard;
     if (stream_) stream_guard.emplace(*stream_);
@@ -162,7 +184,8 @@ class TorchSegmenter final : public Segmenter {
     }
     const bool two_pass = c.roi_margin > 0 && std::any_of(batch.begin(), batch.end(),
                                                           [](const ModelInput* in) { return in->hu != nullptr; });
-    PassResult pass = RunPass(image, ids, mask, mm, /*want_liver=*/two_pass);
+    // Flip averaging applies to the pass that answers; pass 1 of two only finds the liver.
+    PassResult pass = RunPass(image, ids, mask, mm, /*want_liver=*/two_pass, flip_averaging_ && !two_pass);
     std::vector<Letterbox> boxes(static_cast<size_t>(b));
     std::vector<bool> in_region(static_cast<size_t>(b), false);
     for (int64_t i = 0; i < b; ++i) boxes[i] = batch[i]->box;
@@ -233,7 +256,8 @@ class TorchSegmenter final : public Segmenter {
     }
     auto index = torch::tensor(picked, torch::kLong);
     PassResult second =
-        RunPass(image, ids.index_select(0, index), mask.index_select(0, index), mm2, /*want_liver=*/false);
+        RunPass(image, ids.index_select(0, index), mask.index_select(0, index), mm2, /*want_liver=*/false,
+                flip_averaging_);
     pass->prob.index_copy_(0, index, second.prob);
     pass->present.index_copy_(0, index, second.present);
     pass->relevance.index_copy_(0, index, second.relevance);
@@ -263,6 +287,8 @@ class TorchSegmenter final : public Segmenter {
   std::unique_ptr<Tokenizer> tokenizer_;
   torch::Device device_;
   std::string autocast_;
+  bool flip_averaging_;
+  int left_id_, right_id_;  // token ids, -1 when absent
   int64_t parameters_ = 0;
 };
 
@@ -287,9 +313,13 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const Options& option
         options.checkpoint_path, ": vocabulary has ", tokenizer->vocab_size(),
         " tokens, config says ", ckpt.info.config.vocab_size));
   }
+  if (options.flip_averaging && (tokenizer->TokenId("left") < 0 || tokenizer->TokenId("right") < 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.checkpoint_path, ": flip averaging needs the words 'left' and 'right' in the vocabulary"));
+  }
   try {
-    return std::unique_ptr<Segmenter>(
-        new TorchSegmenter(std::move(ckpt), std::move(tokenizer), device, options.autocast));
+    return std::unique_ptr<Segmenter>(new TorchSegmenter(std::move(ckpt), std::move(tokenizer), device,
+                                                         options.autocast, options.flip_averaging));
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrCat("moving the model to ", device.str(), ": ",
                                             e.what_without_backtrace()));

@@ -18,6 +18,9 @@ ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC listen address (host:port;
 ABSL_FLAG(std::string, checkpoint, "models/nano/lsms-nano.safetensors", "LSMS checkpoint (.safetensors).");
 ABSL_FLAG(std::string, device, "auto", "auto (CUDA when available), cpu, cuda or cuda:N.");
 ABSL_FLAG(std::string, autocast, "none", "Mixed precision on CUDA: none, fp16 or bf16.");
+ABSL_FLAG(bool, flip_averaging, false,
+          "Test-time flip averaging: also run the mirrored slice with left/right swapped in the expression "
+          "and average (about twice the model time).");
 ABSL_FLAG(int, threads, 0, "Intra-op CPU threads per model instance; 0 = libtorch default.");
 ABSL_FLAG(int, max_receive_mb, 64, "Largest accepted request, MiB.");
 ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(20), "On SIGTERM, time allowed for in-flight work.");
@@ -66,6 +69,7 @@ int main(int argc, char** argv) {
   options.runner.model.device = absl::GetFlag(FLAGS_device);
   options.runner.model.autocast = absl::GetFlag(FLAGS_autocast);
   options.runner.model.num_threads = absl::GetFlag(FLAGS_threads);
+  options.runner.model.flip_averaging = absl::GetFlag(FLAGS_flip_averaging);
   options.runner.num_instances = absl::GetFlag(FLAGS_instances);
   options.runner.cap_batch_size_by_throughput = absl::GetFlag(FLAGS_cap_batch_by_throughput);
   options.runner.batching.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);

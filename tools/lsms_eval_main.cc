@@ -42,6 +42,9 @@ ABSL_FLAG(double, candidate_threshold, -1,
           "checkpoint's (calibrate on --split val).");
 ABSL_FLAG(std::string, selection_mask, "",
           "product or instance, overriding the checkpoint's composition of the referred mask.");
+ABSL_FLAG(bool, flip_averaging, false,
+          "Test-time flip averaging (the mirrored input with left/right swapped, averaged; ~2x the answer "
+          "pass).");
 ABSL_FLAG(bool, ablations, true,
           "Run the text ablations and the whole-slice ablation (false = the model only, for quick "
           "calibration sweeps on --split val).");
@@ -133,6 +136,7 @@ int main(int argc, char** argv) {
   mo.checkpoint_path = absl::GetFlag(FLAGS_checkpoint);
   mo.device = "auto";
   mo.num_threads = absl::GetFlag(FLAGS_threads);
+  mo.flip_averaging = absl::GetFlag(FLAGS_flip_averaging);
   if (absl::GetFlag(FLAGS_present_threshold) != -1) {
     mo.calibration.present_threshold = absl::GetFlag(FLAGS_present_threshold);
   }
@@ -231,6 +235,7 @@ int main(int argc, char** argv) {
   j["present_threshold"] = (*model)->config().present_threshold;
   j["candidate_threshold"] = (*model)->config().candidate_threshold;
   j["selection_mask"] = (*model)->config().selection_mask;
+  j["flip_averaging"] = mo.flip_averaging;
   j["liver_region"] = {{"margin", (*model)->config().roi_margin},
                        {"enabled", two_pass},
                        {"predictions_in_region", main_run->in_region}};
@@ -273,9 +278,10 @@ int main(int argc, char** argv) {
                                     main_run->in_region, ds->samples.size(), (*model)->config().roi_margin)
                   : std::string("One pass over the whole slice.\n\n"))
      << absl::StrFormat("Decision settings: target-present threshold %.2f, candidate threshold %.2f, "
-                        "selection mask `%s`.\n\n",
+                        "selection mask `%s`%s.\n\n",
                         (*model)->config().present_threshold, (*model)->config().candidate_threshold,
-                        (*model)->config().selection_mask)
+                        (*model)->config().selection_mask,
+                        mo.flip_averaging ? "; test-time flip averaging" : "")
      << "| run | n | mIoU | mDice | oIoU | P@0.5 | P@0.7 | P@0.9 | no-target acc. (n) |\n"
      << "|---|---|---|---|---|---|---|---|---|\n"
      << Row("model", main_run->acc.Overall()) << "\n"

@@ -1,5 +1,7 @@
 #include "model/checkpoint.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -196,6 +198,77 @@ TEST(CheckpointTest, SegmenterPredictsFromCheckpoint) {
   wrong_hu.hu = std::make_shared<const Image>(Image{10, 10, std::vector<float>(100, 0.0f)});
   EXPECT_EQ((*seg)->Predict({&wrong_hu}).status().code(), absl::StatusCode::kInvalidArgument);
   std::remove(path.c_str());
+}
+
+// The input mirrored left-right (windows×S×S, row-major).
+std::vector<float> Mirrored(const std::vector<float>& image, int s) {
+  std::vector<float> m(image.size());
+  for (size_t plane = 0; plane < image.size(); plane += static_cast<size_t>(s) * s) {
+    for (int y = 0; y < s; ++y) {
+      for (int x = 0; x < s; ++x) m[plane + y * s + x] = image[plane + y * s + (s - 1 - x)];
+    }
+  }
+  return m;
+}
+
+TEST(CheckpointTest, FlipAveragingMakesThePredictionMirrorEquivariant) {
+  CheckpointInfo info = Info();
+  info.vocab = Tokenizer::BuildVocab({"the lesion in the left lobe", "the right lobe"});
+  info.config.vocab_size = (*Tokenizer::FromVocabText(info.vocab))->vocab_size();
+  torch::manual_seed(4);
+  LsmsNet net(info.config);
+  {
+    // Layer scale starts at 1e-2; enlarge it so that the untrained net's map varies.
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->named_parameters()) {
+      if (p.key().find("gamma") != std::string::npos) p.value().fill_(1.0);
+    }
+  }
+  const std::string path = TempPath("ckpt_flip");
+  ASSERT_TRUE(SaveCheckpoint(path, *net, info).ok());
+  Segmenter::Options o{path, "cpu", "none", 1};
+  o.calibration.present_threshold = 0.01f;  // keep the mask open: this test is about the map
+  auto plain = Segmenter::Load(o);
+  o.flip_averaging = true;
+  auto tta = Segmenter::Load(o);
+  ASSERT_TRUE(plain.ok() && tta.ok()) << tta.status();
+  const int s = info.config.input_size;
+  torch::manual_seed(5);
+  auto noise = torch::rand({3, s, s}).contiguous();
+  ModelInput in;
+  in.image.assign(noise.data_ptr<float>(), noise.data_ptr<float>() + noise.numel());
+  in.box = Letterbox::For(s, s, s);
+  in.tokens = (*tta)->tokenizer().Encode("the lesion in the left lobe", info.config.max_tokens);
+  ModelInput mirror = in;
+  mirror.image = Mirrored(in.image, s);
+  mirror.tokens = (*tta)->tokenizer().Encode("the lesion in the right lobe", info.config.max_tokens);
+  auto mirror_gap = [&](Segmenter& seg) {
+    auto a = seg.Predict({&in}), b = seg.Predict({&mirror});
+    EXPECT_TRUE(a.ok() && b.ok());
+    const auto& pa = (*a)[0].probability.data;
+    const std::vector<float> pb = Mirrored((*b)[0].probability.data, s);
+    float gap = 0, spread = 0;
+    for (size_t i = 0; i < pa.size(); ++i) {
+      gap = std::max(gap, std::abs(pa[i] - pb[i]));
+      spread = std::max(spread, std::abs(pa[i] - pa[0]));
+    }
+    EXPECT_GT(spread, 1e-3f);  // a map that varies, not a constant
+    return std::pair{gap, std::abs((*a)[0].target_present - (*b)[0].target_present)};
+  };
+  auto [tta_gap, tta_present_gap] = mirror_gap(**tta);
+  EXPECT_LT(tta_gap, 1e-5f);
+  EXPECT_LT(tta_present_gap, 1e-6f);
+  EXPECT_GT(mirror_gap(**plain).first, 1e-3f);  // without it the model is not symmetric
+  // A vocabulary without "left"/"right" cannot mirror an expression.
+  CheckpointInfo no_words = Info();
+  LsmsNet net2(no_words.config);
+  const std::string path2 = TempPath("ckpt_flip_nowords");
+  ASSERT_TRUE(SaveCheckpoint(path2, *net2, no_words).ok());
+  Segmenter::Options o2{path2, "cpu", "none", 1};
+  o2.flip_averaging = true;
+  EXPECT_EQ(Segmenter::Load(o2).status().code(), absl::StatusCode::kInvalidArgument);
+  std::remove(path.c_str());
+  std::remove(path2.c_str());
 }
 
 }  // namespace
