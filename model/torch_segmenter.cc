@@ -55,6 +55,12 @@ class TorchSegmenter final : public Segmenter {
         flip_averaging_(flip_averaging),
         left_id_(tokenizer_->TokenId("left")),
         right_id_(tokenizer_->TokenId("right")) {
+    // The target-present gate is applied here, on the final (possibly
+    // flip-averaged) presence probability that Prediction reports, not inside
+    // each forward pass: the mask is empty exactly when target_present is
+    // below the threshold.
+    present_threshold_ = net_->config.present_threshold;
+    net_->config.present_threshold = 0.0f;
     net_->to(device_);
     net_->eval();
 #ifdef LSMS_WITH_CUDA
@@ -200,6 +206,9 @@ class TorchSegmenter final : public Segmenter {
       const float* src = pass.prob[i].data_ptr<float>();
       p.probability.data.assign(src, src + s * s);
       p.target_present = pass.present[i].item<float>();
+      if (p.target_present < present_threshold_) {
+        std::fill(p.probability.data.begin(), p.probability.data.end(), 0.0f);
+      }
       // Relevance over the expression's own tokens only.
       const auto& tok = batch[i]->tokens;
       p.token_relevance.assign(static_cast<size_t>(t), 0.0f);
@@ -288,6 +297,7 @@ class TorchSegmenter final : public Segmenter {
   torch::Device device_;
   std::string autocast_;
   bool flip_averaging_;
+  float present_threshold_;  // info_.config's; the net's own gate is off
   int left_id_, right_id_;  // token ids, -1 when absent
   int64_t parameters_ = 0;
 };

@@ -15,6 +15,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -24,6 +26,7 @@
 #include "model/segmenter.h"
 #include "tools/eval/lesion_recall.h"
 #include "tools/eval/metrics.h"
+#include "tools/eval/present_sweep.h"
 #include "tools/eval/selection.h"
 #include "tools/eval/selection_probe.h"
 #include "tools/train/dataset.h"
@@ -37,6 +40,10 @@ ABSL_FLAG(int, batch, 8, "Inference batch size.");
 ABSL_FLAG(int, threads, 0, "Torch intra-op threads (0 = default).");
 ABSL_FLAG(double, present_threshold, -1,
           "Target-present threshold in (0, 1) overriding the checkpoint's (calibrate on --split val).");
+ABSL_FLAG(std::string, present_sweep, "",
+          "Comma-separated target-present thresholds to score from this one run (a calibration sweep, "
+          "e.g. 0.02,0.1,0.2,0.4); the run itself uses the lowest, so the main table is at that "
+          "threshold.");
 ABSL_FLAG(double, candidate_threshold, -1,
           "All-lesions threshold in (0, 1) delimiting the selection head's candidates, overriding the "
           "checkpoint's (calibrate on --split val).");
@@ -61,6 +68,7 @@ struct Run {
   eval::MetricAccumulator acc;
   std::vector<double> iou;
   std::vector<std::vector<uint8_t>> masks;
+  std::vector<float> present_score;  // the reported target-present probability, per sample
   size_t in_region = 0;  // predictions made on the liver region (pass 2)
   eval::SelectionAccumulator selection;  // where lesion labels are known
   eval::LesionRecall recall;             // where lesion labels are known
@@ -102,6 +110,7 @@ absl::StatusOr<Run> Predict(Segmenter& model, const train::Dataset& ds,
       const bool has_target =
           std::any_of(s.mask_original.begin(), s.mask_original.end(), [](uint8_t v) { return v != 0; });
       ++run.present[has_target][p.target_present >= model.config().present_threshold];
+      run.present_score.push_back(p.target_present);
       std::vector<uint8_t> mask(prob.data.size());
       for (size_t k = 0; k < mask.size(); ++k) mask[k] = prob.data[k] >= c.default_threshold;
       auto score = eval::Score(mask, s.mask_original);
@@ -144,6 +153,23 @@ int main(int argc, char** argv) {
     mo.calibration.candidate_threshold = absl::GetFlag(FLAGS_candidate_threshold);
   }
   if (!absl::GetFlag(FLAGS_selection_mask).empty()) mo.calibration.selection_mask = absl::GetFlag(FLAGS_selection_mask);
+  std::vector<double> sweep;
+  for (absl::string_view t : absl::StrSplit(absl::GetFlag(FLAGS_present_sweep), ',', absl::SkipWhitespace())) {
+    double v;
+    if (!absl::SimpleAtod(t, &v)) {
+      std::cerr << "lsms-eval: --present_sweep: '" << t << "' is not a number\n";
+      return 1;
+    }
+    sweep.push_back(v);
+  }
+  if (!sweep.empty()) {
+    std::sort(sweep.begin(), sweep.end());
+    if (absl::GetFlag(FLAGS_present_threshold) != -1) {
+      std::cerr << "lsms-eval: --present_sweep and --present_threshold exclude each other\n";
+      return 1;
+    }
+    mo.calibration.present_threshold = static_cast<float>(sweep.front());
+  }
   auto model = Segmenter::Load(mo);
   if (!model.ok()) {
     std::cerr << "lsms-eval: " << model.status() << "\n";
@@ -164,6 +190,20 @@ int main(int argc, char** argv) {
   if (!main_run.ok()) {
     std::cerr << "lsms-eval: prediction failed: " << main_run.status() << "\n";
     return 1;
+  }
+  std::vector<eval::SweepRow> sweep_rows;
+  if (!sweep.empty()) {
+    std::vector<eval::SweepSample> samples;
+    for (size_t i = 0; i < ds->samples.size(); ++i) {
+      samples.push_back({ds->samples[i].kind, main_run->present_score[i], &main_run->masks[i],
+                         &ds->samples[i].mask_original});
+    }
+    auto rows = eval::SweepPresentThreshold(samples, (*model)->config().present_threshold, sweep);
+    if (!rows.ok()) {
+      std::cerr << "lsms-eval: " << rows.status() << "\n";
+      return 1;
+    }
+    sweep_rows = *std::move(rows);
   }
   const bool ablations = absl::GetFlag(FLAGS_ablations);
   // Ablations not run stay empty; the report leaves their rows out.
@@ -263,6 +303,7 @@ int main(int argc, char** argv) {
         {"n", r.n}, {"exact_own_candidates", r.exact_own}, {"exact_true_instances", r.exact_true},
         {"spurious_selected", r.spurious_selected}};
   }
+  for (const auto& r : sweep_rows) j["present_sweep"].push_back(r.ToJson());
   const auto& pr = main_run->present;
   j["model_present_head"] = {{"target_said_present", pr[1][1]}, {"target_said_absent", pr[1][0]},
                              {"no_target_said_absent", pr[0][0]}, {"no_target_said_present", pr[0][1]}};
@@ -313,6 +354,12 @@ int main(int argc, char** argv) {
                         "(threshold %.2f).\n",
                         pr[1][0], pr[1][0] + pr[1][1], pr[0][1], pr[0][0] + pr[0][1],
                         (*model)->config().present_threshold);
+  if (!sweep_rows.empty()) {
+    md << "\n## Target-present threshold sweep\n\n"
+       << "The same predictions, gated at each threshold on the reported target-present probability "
+          "(exact: the run used the lowest).\n\n"
+       << eval::SweepMarkdown(sweep_rows);
+  }
   md << "\n## Target lesions found, by size and attenuation\n\n"
      << "Every lesion an expression refers to, found when at least half of its pixels are in the mask "
         "(in-slice diameter from the manifest).\n\n"

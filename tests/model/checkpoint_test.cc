@@ -271,5 +271,44 @@ TEST(CheckpointTest, FlipAveragingMakesThePredictionMirrorEquivariant) {
   std::remove(path2.c_str());
 }
 
+TEST(CheckpointTest, PresentGateEmptiesTheMaskExactlyWhenTheReportedScoreIsBelowIt) {
+  CheckpointInfo info = Info();
+  info.vocab = Tokenizer::BuildVocab({"the lesion in the left lobe", "the right lobe"});
+  info.config.vocab_size = (*Tokenizer::FromVocabText(info.vocab))->vocab_size();
+  torch::manual_seed(6);
+  LsmsNet net(info.config);
+  const std::string path = TempPath("ckpt_gate");
+  ASSERT_TRUE(SaveCheckpoint(path, *net, info).ok());
+  const int s = info.config.input_size;
+  torch::manual_seed(7);
+  auto noise = torch::rand({3, s, s}).contiguous();
+  ModelInput in;
+  in.image.assign(noise.data_ptr<float>(), noise.data_ptr<float>() + noise.numel());
+  in.box = Letterbox::For(s, s, s);
+  // With flip averaging the gate must use the averaged score that is reported.
+  auto predict = [&](float threshold) {
+    Segmenter::Options o{path, "cpu", "none", 1};
+    o.flip_averaging = true;
+    o.calibration.present_threshold = threshold;
+    auto seg = Segmenter::Load(o);
+    EXPECT_TRUE(seg.ok()) << seg.status();
+    in.tokens = (*seg)->tokenizer().Encode("the lesion in the left lobe", info.config.max_tokens);
+    auto out = (*seg)->Predict({&in});
+    EXPECT_TRUE(out.ok()) << out.status();
+    return (*out)[0];
+  };
+  const Prediction open = predict(1e-6f);
+  const float score = open.target_present;
+  ASSERT_GT(score, 1e-3f);
+  ASSERT_LT(score, 1 - 1e-3f);
+  EXPECT_GT(*std::max_element(open.probability.data.begin(), open.probability.data.end()), 0.0f);
+  const Prediction below = predict(score - 1e-4f), above = predict(score + 1e-4f);
+  EXPECT_EQ(below.target_present, score);
+  EXPECT_EQ(below.probability.data, open.probability.data);
+  EXPECT_EQ(above.target_present, score);
+  EXPECT_EQ(*std::max_element(above.probability.data.begin(), above.probability.data.end()), 0.0f);
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace lsms

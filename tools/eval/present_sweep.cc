@@ -1,0 +1,60 @@
+#include "tools/eval/present_sweep.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace lsms::eval {
+
+nlohmann::json SweepRow::ToJson() const {
+  nlohmann::json j = overall.ToJson();
+  j["threshold"] = threshold;
+  j["targets_said_absent"] = targets_said_absent;
+  j["no_targets_said_present"] = no_targets_said_present;
+  return j;
+}
+
+absl::StatusOr<std::vector<SweepRow>> SweepPresentThreshold(const std::vector<SweepSample>& samples,
+                                                            double run_threshold,
+                                                            const std::vector<double>& thresholds) {
+  for (double t : thresholds) {
+    // A mask already emptied at the run's threshold cannot be reopened.
+    if (!(t >= run_threshold && t < 1.0)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "present threshold %g cannot be swept from a run at %g (need [%g, 1))", t, run_threshold, run_threshold));
+    }
+  }
+  std::vector<SweepRow> rows;
+  for (double t : thresholds) {
+    SweepRow row;
+    row.threshold = t;
+    MetricAccumulator acc;
+    for (const auto& s : samples) {
+      const bool has_target = std::any_of(s.truth->begin(), s.truth->end(), [](uint8_t v) { return v != 0; });
+      const bool open = s.present >= t;
+      row.targets_said_absent += has_target && !open;
+      row.no_targets_said_present += !has_target && open;
+      acc.Add(s.kind, open ? Score(*s.mask, *s.truth) : Score(std::vector<uint8_t>(s.truth->size(), 0), *s.truth));
+    }
+    row.overall = acc.Overall();
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string SweepMarkdown(const std::vector<SweepRow>& rows) {
+  std::string md =
+      "| threshold | mIoU | P@0.5 | P@0.9 | no-target acc. | targets said absent | no-targets said present |\n"
+      "|---|---|---|---|---|---|---|\n";
+  for (const auto& r : rows) {
+    const auto& p = r.overall.precision;
+    absl::StrAppend(&md, absl::StrFormat("| %.2f | %.3f | %.3f | %.3f | %.3f | %d | %d |\n", r.threshold,
+                                         r.overall.miou, p.count("P@0.5") ? p.at("P@0.5") : 0.0,
+                                         p.count("P@0.9") ? p.at("P@0.9") : 0.0, r.overall.no_target_accuracy,
+                                         r.targets_said_absent, r.no_targets_said_present));
+  }
+  return md;
+}
+
+}  // namespace lsms::eval
