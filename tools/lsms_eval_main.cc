@@ -168,6 +168,10 @@ int main(int argc, char** argv) {
       std::cerr << "lsms-eval: --present_sweep and --present_threshold exclude each other\n";
       return 1;
     }
+    if (!(sweep.front() > 0 && sweep.back() < 1)) {
+      std::cerr << "lsms-eval: --present_sweep thresholds must be in (0, 1)\n";
+      return 1;
+    }
     mo.calibration.present_threshold = static_cast<float>(sweep.front());
   }
   auto model = Segmenter::Load(mo);

@@ -18,9 +18,11 @@ nlohmann::json SweepRow::ToJson() const {
 absl::StatusOr<std::vector<SweepRow>> SweepPresentThreshold(const std::vector<SweepSample>& samples,
                                                             double run_threshold,
                                                             const std::vector<double>& thresholds) {
+  // Compared in float, as the segmenter gates.
+  const auto as_gate = [](double t) { return static_cast<float>(t); };
   for (double t : thresholds) {
     // A mask already emptied at the run's threshold cannot be reopened.
-    if (!(t >= run_threshold && t < 1.0)) {
+    if (!(as_gate(t) >= as_gate(run_threshold) && t < 1.0)) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "present threshold %g cannot be swept from a run at %g (need [%g, 1))", t, run_threshold, run_threshold));
     }
@@ -32,7 +34,7 @@ absl::StatusOr<std::vector<SweepRow>> SweepPresentThreshold(const std::vector<Sw
     MetricAccumulator acc;
     for (const auto& s : samples) {
       const bool has_target = std::any_of(s.truth->begin(), s.truth->end(), [](uint8_t v) { return v != 0; });
-      const bool open = s.present >= t;
+      const bool open = s.present >= as_gate(t);
       row.targets_said_absent += has_target && !open;
       row.no_targets_said_present += !has_target && open;
       acc.Add(s.kind, open ? Score(*s.mask, *s.truth) : Score(std::vector<uint8_t>(s.truth->size(), 0), *s.truth));
