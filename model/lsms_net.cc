@@ -83,6 +83,31 @@ torch::Tensor CandidateGeometry(const torch::Tensor& cand, const torch::Tensor& 
   return torch::stack(f, -1) * v.unsqueeze(-1);
 }
 
+torch::Tensor CandidateLiverFrame(const torch::Tensor& cand, const torch::Tensor& valid,
+                                  const torch::Tensor& liver) {
+  const int64_t s = cand.size(2);
+  auto opts = cand.options();
+  auto v = valid.to(opts.dtype());
+  auto coords = (torch::arange(s, opts) + 0.5) / s;
+  auto area = cand.sum({2, 3}) + 1e-6;
+  auto cx = (cand * coords.view({1, 1, 1, s})).sum({2, 3}) / area;
+  auto cy = (cand * coords.view({1, 1, s, 1})).sum({2, 3}) / area;
+  auto lv = (liver > 0.5).to(opts.dtype());  // B×S×S
+  auto larea = lv.sum({1, 2});
+  auto has = (larea > 0).to(opts.dtype());
+  auto lcx = has * (lv * coords.view({1, 1, s})).sum({1, 2}) / (larea + 1e-6) + (1 - has) * 0.5;
+  auto lcy = has * (lv * coords.view({1, s, 1})).sum({1, 2}) / (larea + 1e-6) + (1 - has) * 0.5;
+  // Equivalent radius, as a share of the side.
+  auto radius = has * torch::sqrt(larea / (M_PI * s * s)) + (1 - has) * 0.5;
+  auto dx = ((cx - lcx.unsqueeze(1)) / radius.unsqueeze(1)).clamp(-3, 3);
+  auto dy = ((cy - lcy.unsqueeze(1)) / radius.unsqueeze(1)).clamp(-3, 3);
+  auto dist = torch::sqrt(dx * dx + dy * dy);
+  auto closer = ((dist.unsqueeze(1) < dist.unsqueeze(2)).to(opts.dtype()) * v.unsqueeze(1)).sum(2);
+  auto farther = ((dist.unsqueeze(1) > dist.unsqueeze(2)).to(opts.dtype()) * v.unsqueeze(1)).sum(2);
+  auto f = torch::stack({dx, dy, dist, (closer == 0).to(opts.dtype()), (farther == 0).to(opts.dtype())}, -1);
+  return f * v.unsqueeze(-1);
+}
+
 std::pair<torch::Tensor, torch::Tensor> ExtractCandidates(const torch::Tensor& prob,
                                                           float threshold, int max_candidates,
                                                           int min_pixels) {
@@ -160,6 +185,15 @@ LsmsNetImpl::LsmsNetImpl(const ModelConfig& c) : config(c) {
   if (c.candidate_relation_heads > 0) {
     cand_relation = register_module("cand_relation", CandidateRelation(e, c.candidate_relation_heads));
   }
+  if (c.candidate_liver_frame) {
+    cand_frame = register_module(
+        "cand_frame", nn::Sequential(nn::Linear(kLiverFrameFeatures, e), nn::GELU(), nn::Linear(e, e)));
+    // A zero residual: adding the branch to a trained checkpoint keeps its scores.
+    torch::NoGradGuard no_grad;
+    auto last = cand_frame->ptr(2)->as<nn::Linear>();
+    last->weight.zero_();
+    last->bias.zero_();
+  }
 }
 
 NetOutputs LsmsNetImpl::forward(const NetInputs& in) {
@@ -199,6 +233,7 @@ torch::Tensor LsmsNetImpl::ScoreCandidates(const NetOutputs& out, const NetInput
       CandidateGeometry(in.candidates, in.candidate_valid, liver, in.image, in.mm_per_pixel);
   auto pooled = MaskPool(out.fine, in.candidates);
   auto h = cand_encoder->forward(torch::cat({pooled, geometry}, -1));  // B×K×E
+  if (cand_frame) h = h + cand_frame->forward(CandidateLiverFrame(in.candidates, in.candidate_valid, liver));
   if (cand_relation) h = cand_relation(h, in.candidate_valid);
   auto scores = torch::matmul(cand_q(h), cand_k(out.words).transpose(1, 2)) /
                 std::sqrt(static_cast<double>(config.embed_dim));

@@ -61,6 +61,18 @@ torch::Tensor CandidateGeometry(const torch::Tensor& candidates, const torch::Te
                                 const torch::Tensor& liver, const torch::Tensor& image,
                                 const torch::Tensor& mm_per_pixel);
 
+// Number of liver-frame features per candidate (see CandidateLiverFrame).
+inline constexpr int kLiverFrameFeatures = 5;
+
+// Each candidate's centroid in the liver's own frame: (dx, dy) from the liver
+// mask's centroid in units of the liver's equivalent radius (clamped to ±3;
+// dy < 0 is anterior), their norm, and whether it is the valid candidate
+// nearest to / farthest from the centroid. The image centre and radius 1/2
+// stand in when no liver is found. B×K×kLiverFrameFeatures, zero for invalid
+// candidates.
+torch::Tensor CandidateLiverFrame(const torch::Tensor& candidates, const torch::Tensor& valid,
+                                  const torch::Tensor& liver);
+
 // Connected components (4-connectivity) of `prob > threshold` for each sample,
 // largest first, at most `max_candidates`, components under `min_pixels`
 // dropped. Returns {B×K×S×S float masks, B×K valid}. CPU loop; cheap at 256².
@@ -105,6 +117,9 @@ struct LsmsNetImpl : torch::nn::Module {
   torch::nn::Linear cand_q{nullptr}, cand_k{nullptr}, cand_v{nullptr}, cand_sent{nullptr};
   torch::nn::Sequential cand_score{nullptr};
   CandidateRelation cand_relation{nullptr};  // null when config.candidate_relation_heads == 0
+  // Liver-frame features → embedding; last layer zero-initialised. Null when
+  // !config.candidate_liver_frame.
+  torch::nn::Sequential cand_frame{nullptr};
 };
 TORCH_MODULE(LsmsNet);
 

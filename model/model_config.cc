@@ -77,6 +77,7 @@ std::string ModelConfig::ToJson() const {
   j["selection_head"] = selection_head;
   j["max_candidates"] = max_candidates;
   j["candidate_relation_heads"] = candidate_relation_heads;
+  j["candidate_liver_frame"] = candidate_liver_frame;
   j["candidate_threshold"] = candidate_threshold;
   j["selection_mask"] = selection_mask;
   j["embed_dim"] = embed_dim;
@@ -99,6 +100,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
   // Older checkpoints have no refinement head and no candidate relation.
   c.refine_channels = 0;
   c.candidate_relation_heads = 0;
+  c.candidate_liver_frame = false;
   try {
     // Every field is optional so that older checkpoints keep loading; absent
     // fields take the nano defaults above.
@@ -131,6 +133,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
     get("selection_head", c.selection_head);
     get("max_candidates", c.max_candidates);
     get("candidate_relation_heads", c.candidate_relation_heads);
+    get("candidate_liver_frame", c.candidate_liver_frame);
     get("candidate_threshold", c.candidate_threshold);
     get("selection_mask", c.selection_mask);
     get("embed_dim", c.embed_dim);

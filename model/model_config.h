@@ -76,6 +76,14 @@ struct ModelConfig {
   // Heads of the self-attention among candidates (model/candidate_relation.h);
   // 0 = none (checkpoints made before the option).
   int candidate_relation_heads = 4;
+  // Candidate geometry in the liver's own frame (CandidateLiverFrame in
+  // model/lsms_net.h): position relative to the liver's centroid — the
+  // reference of "anterior"/"posterior" — and which candidate is nearest to or
+  // farthest from it (the hilum lies near it; the dome far). Added to the
+  // candidate embedding through a zero-initialised branch, so a checkpoint
+  // without it keeps its scores when it is added. false = none (checkpoints
+  // made before the option).
+  bool candidate_liver_frame = true;
   // Candidates are the connected components of all-lesions probability
   // above this threshold (slightly below 0.5 so that soft edges stay in).
   float candidate_threshold = 0.4f;

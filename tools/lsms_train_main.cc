@@ -20,6 +20,9 @@ ABSL_FLAG(double, roi_margin, -1,
 ABSL_FLAG(int, candidate_relation_heads, -1,
           "With --init from a checkpoint without self-attention among the selection head's candidates: add "
           "it with this many heads (starts as a zero residual). -1 = keep the checkpoint's.");
+ABSL_FLAG(int, candidate_liver_frame, -1,
+          "1: candidate geometry in the liver's frame (with --init from a checkpoint without it: added as a "
+          "zero residual); 0: none (new models only); -1 = the checkpoint's or preset's.");
 ABSL_FLAG(int, whole_every, 3, "With --roi_margin > 0: every n-th slice is also trained whole (0 = never).");
 ABSL_FLAG(std::string, init, "", "Start from this checkpoint (e.g. fine-tune at another size).");
 ABSL_FLAG(std::string, bert, "", "Hugging Face BERT model.safetensors for the text encoder.");
@@ -57,6 +60,7 @@ int main(int argc, char** argv) {
   o.roi_margin = static_cast<float>(absl::GetFlag(FLAGS_roi_margin));
   o.whole_every = absl::GetFlag(FLAGS_whole_every);
   o.candidate_relation_heads = absl::GetFlag(FLAGS_candidate_relation_heads);
+  o.candidate_liver_frame = absl::GetFlag(FLAGS_candidate_liver_frame);
   o.bert_safetensors = absl::GetFlag(FLAGS_bert);
   o.vocab = absl::GetFlag(FLAGS_vocab);
   o.resume = absl::GetFlag(FLAGS_resume);

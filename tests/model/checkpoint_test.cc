@@ -144,6 +144,47 @@ TEST(CheckpointTest, AddingACandidateRelationKeepsTheOldScores) {
   std::remove(path.c_str());
 }
 
+TEST(CheckpointTest, AddingLiverFrameFeaturesKeepsTheOldScores) {
+  CheckpointInfo info = Info();
+  info.config.candidate_liver_frame = false;
+  torch::manual_seed(2);
+  LsmsNet old_net(info.config);
+  old_net->eval();
+  const std::string path = TempPath("ckpt_noframe");
+  ASSERT_TRUE(SaveCheckpoint(path, *old_net, info).ok());
+  // The option is stored: the checkpoint reloads without the branch.
+  auto reloaded = LoadCheckpoint(path);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  EXPECT_FALSE(reloaded->info.config.candidate_liver_frame);
+  EXPECT_FALSE(reloaded->net->cand_frame);
+  auto file = *SafetensorsFile::Load(path);
+  ModelConfig with = info.config;
+  with.candidate_liver_frame = true;
+  LsmsNet net(with);
+  EXPECT_FALSE(LoadWeights(file, *net).ok());
+  ASSERT_TRUE(LoadWeights(file, *net, {"cand_frame."}).ok());
+  net->eval();
+
+  torch::NoGradGuard no_grad;
+  NetInputs in;
+  torch::manual_seed(3);
+  in.image = torch::randn({1, 3, 64, 64});
+  in.ids = torch::randint(4, info.config.vocab_size, {1, 6});
+  in.mask = torch::ones({1, 6});
+  in.mm_per_pixel = torch::full({1}, 1.5);
+  in.liver = torch::zeros({1, 64, 64});
+  in.liver.index_put_({0, torch::indexing::Slice(2, 40), torch::indexing::Slice(2, 40)}, 1);
+  in.candidates = torch::zeros({1, 2, 64, 64});
+  in.candidates.index_put_({0, 0, torch::indexing::Slice(4, 12), torch::indexing::Slice(4, 12)}, 1);
+  in.candidates.index_put_({0, 1, torch::indexing::Slice(30, 34), torch::indexing::Slice(30, 34)}, 1);
+  in.candidate_valid = torch::ones({1, 2});
+  auto a = old_net->forward(in).candidate_logits, b = net->forward(in).candidate_logits;
+  EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-5));
+  net->cand_frame->ptr(2)->as<torch::nn::Linear>()->weight.normal_(0, 0.5);
+  EXPECT_FALSE(torch::allclose(net->forward(in).candidate_logits, a, 1e-4, 1e-4));
+  std::remove(path.c_str());
+}
+
 TEST(CheckpointTest, LoadsHuggingFaceBertNamesFromSafetensors) {
   ModelConfig c = Info().config;
   TextEncoder source(c), target(c);

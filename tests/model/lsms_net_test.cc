@@ -1,5 +1,7 @@
 #include "model/lsms_net.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -72,6 +74,8 @@ TEST(LsmsNetTest, OneBackwardPassReachesEveryParameter) {
     net->refine->out->weight.normal_(0, 0.1);
     ASSERT_TRUE(net->cand_relation);  // so does the candidate relation's
     net->cand_relation->out->weight.normal_(0, 0.1);
+    ASSERT_TRUE(net->cand_frame);  // and the liver-frame branch's
+    net->cand_frame->ptr(2)->as<torch::nn::Linear>()->weight.normal_(0, 0.1);
   }
   net->train();
   NetInputs in = Inputs(c, 4, 2);
@@ -236,6 +240,33 @@ TEST(LsmsNetTest, GeometryRanksCandidatesBySize) {
   EXPECT_EQ(g[0][0][2].item<float>(), 0.0f);
   EXPECT_EQ(g[0][0][6].item<float>(), 1.0f);
   EXPECT_EQ(g[0][2].abs().sum().item<float>(), 0.0f);  // invalid → zeros
+}
+
+TEST(LsmsNetTest, LiverFrameMeasuresFromTheLiverCentroid) {
+  // A 16×16 liver at rows/cols [8, 24) of a 32 px image: centroid 0.5, radius
+  // sqrt(256/π)/32 ≈ 0.2821 of the side.
+  auto liver = torch::zeros({1, 32, 32});
+  liver.index_put_({0, torch::indexing::Slice(8, 24), torch::indexing::Slice(8, 24)}, 1);
+  auto cand = torch::zeros({1, 3, 32, 32});
+  cand.index_put_({0, 0, torch::indexing::Slice(8, 10), torch::indexing::Slice(8, 10)}, 1);    // anterior, image left
+  cand.index_put_({0, 1, torch::indexing::Slice(16, 18), torch::indexing::Slice(16, 18)}, 1);  // next to the centroid
+  cand.index_put_({0, 2, torch::indexing::Slice(0, 2), torch::indexing::Slice(0, 2)}, 1);      // invalid
+  auto valid = torch::tensor({{1.0f, 1.0f, 0.0f}});
+  auto f = CandidateLiverFrame(cand, valid, liver);
+  ASSERT_EQ(f.size(2), kLiverFrameFeatures);
+  const double radius = std::sqrt(256.0 / M_PI) / 32.0;
+  EXPECT_NEAR(f[0][0][0].item<float>(), (9.0 / 32 - 0.5) / radius, 1e-4);  // dx < 0: image left
+  EXPECT_NEAR(f[0][0][1].item<float>(), (9.0 / 32 - 0.5) / radius, 1e-4);  // dy < 0: anterior
+  EXPECT_NEAR(f[0][1][0].item<float>(), (17.0 / 32 - 0.5) / radius, 1e-4);
+  EXPECT_NEAR(f[0][0][2].item<float>(), std::sqrt(2.0) * (0.5 - 9.0 / 32) / radius, 1e-4);
+  EXPECT_EQ(f[0][1][3].item<float>(), 1.0f);  // nearest
+  EXPECT_EQ(f[0][0][3].item<float>(), 0.0f);
+  EXPECT_EQ(f[0][0][4].item<float>(), 1.0f);  // farthest
+  EXPECT_EQ(f[0][1][4].item<float>(), 0.0f);
+  EXPECT_EQ(f[0][2].abs().sum().item<float>(), 0.0f);  // invalid → zeros
+  // No liver: the image centre and a radius of half the side stand in.
+  auto none = CandidateLiverFrame(cand, valid, torch::zeros({1, 32, 32}));
+  EXPECT_NEAR(none[0][0][0].item<float>(), (9.0 / 32 - 0.5) / 0.5, 1e-4);
 }
 
 }  // namespace

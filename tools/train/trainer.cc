@@ -360,6 +360,13 @@ absl::Status Train(const TrainOptions& o) {
         info.config.candidate_relation_heads = o.candidate_relation_heads;
         new_modules.push_back("cand_relation.");
       }
+      if (o.candidate_liver_frame >= 0 && (o.candidate_liver_frame == 1) != info.config.candidate_liver_frame) {
+        if (info.config.candidate_liver_frame) {
+          return absl::InvalidArgumentError(absl::StrCat(init, " already has liver-frame candidate features"));
+        }
+        info.config.candidate_liver_frame = true;
+        new_modules.push_back("cand_frame.");
+      }
       if (o.roi_margin >= 0) info.config.roi_margin = o.roi_margin;
       torch::manual_seed(o.seed);
       net = LsmsNet(info.config);
@@ -370,6 +377,7 @@ absl::Status Train(const TrainOptions& o) {
       if (o.input_size > 0) info.config.input_size = o.input_size;
       if (o.refine_channels >= 0) info.config.refine_channels = o.refine_channels;
       if (o.candidate_relation_heads >= 0) info.config.candidate_relation_heads = o.candidate_relation_heads;
+      if (o.candidate_liver_frame >= 0) info.config.candidate_liver_frame = o.candidate_liver_frame == 1;
       if (o.roi_margin >= 0) info.config.roi_margin = o.roi_margin;
       const std::string vocab_path = o.vocab.empty() ? (fs::path(o.manifest).parent_path() / "vocab.txt").string() : o.vocab;
       LSMS_ASSIGN_OR_RETURN(info.vocab, ReadFile(vocab_path));

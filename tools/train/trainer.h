@@ -32,6 +32,9 @@ struct TrainOptions {
   // starting from a checkpoint without it (it starts as a zero residual);
   // -1 = as in the checkpoint or preset.
   int candidate_relation_heads = -1;
+  // 1/0: candidate liver-frame features on/off (with --init: 1 adds them to a
+  // checkpoint without them); -1 keeps the checkpoint's or the preset's.
+  int candidate_liver_frame = -1;
   int whole_every = 3;
   std::string bert_safetensors;   // initialise the text encoder from real BERT
   std::string vocab;              // default: vocab.txt beside the manifest
