@@ -79,8 +79,8 @@ struct ModelConfig {
   // Candidate geometry in the liver's own frame (CandidateLiverFrame in
   // model/lsms_net.h): position relative to the liver's centroid — the
   // reference of "anterior"/"posterior" — and which candidate is nearest to or
-  // farthest from it (the hilum lies near it; the dome far). Added to the
-  // candidate embedding through a zero-initialised branch, so a checkpoint
+  // farthest from it (proxies: hilum toward the centre, dome toward the rim).
+  // Added to the candidate embedding through a zero-initialised branch, so a checkpoint
   // without it keeps its scores when it is added. false = none (checkpoints
   // made before the option).
   bool candidate_liver_frame = true;
