@@ -25,6 +25,23 @@ torch::Tensor MaskPool(const torch::Tensor& features, const torch::Tensor& masks
 
 }  // namespace
 
+namespace {
+
+// For each candidate k (B×K), the number of valid candidates j with x_j < x_k.
+torch::Tensor CountValidBelow(const torch::Tensor& x, const torch::Tensor& v) {
+  return ((x.unsqueeze(1) < x.unsqueeze(2)).to(v.dtype()) * v.unsqueeze(1)).sum(2);
+}
+
+// Candidate centroids (B×K each) in [0, 1] of the side.
+std::pair<torch::Tensor, torch::Tensor> Centroids(const torch::Tensor& cand) {
+  const int64_t s = cand.size(2);
+  auto coords = (torch::arange(s, cand.options()) + 0.5) / s;
+  auto area = cand.sum({2, 3}) + 1e-6;
+  return {(cand * coords.view({1, 1, 1, s})).sum({2, 3}) / area, (cand * coords.view({1, 1, s, 1})).sum({2, 3}) / area};
+}
+
+}  // namespace
+
 torch::Tensor CandidateGeometry(const torch::Tensor& cand, const torch::Tensor& valid,
                                 const torch::Tensor& liver, const torch::Tensor& image,
                                 const torch::Tensor& mm_per_pixel) {
@@ -38,8 +55,8 @@ torch::Tensor CandidateGeometry(const torch::Tensor& cand, const torch::Tensor& 
   f.push_back(diam_cm / 6.0);
   f.push_back(torch::sqrt(area / double(s * s)) * 4.0);
   // Size ranks among the valid candidates.
-  auto larger = ((area.unsqueeze(1) > area.unsqueeze(2)).to(opts.dtype()) * v.unsqueeze(1)).sum(2);
-  auto smaller = ((area.unsqueeze(1) < area.unsqueeze(2)).to(opts.dtype()) * v.unsqueeze(1)).sum(2);
+  auto larger = CountValidBelow(-area, v);
+  auto smaller = CountValidBelow(area, v);
   for (int r = 0; r < 4; ++r) {
     f.push_back(r < 3 ? (larger == r).to(opts.dtype()) : (larger >= 3).to(opts.dtype()));
   }
@@ -52,8 +69,7 @@ torch::Tensor CandidateGeometry(const torch::Tensor& cand, const torch::Tensor& 
   // Centroids in [0, 1].
   auto coords = (torch::arange(s, opts) + 0.5) / s;
   auto safe_area = area + 1e-6;
-  auto cx = (cand * coords.view({1, 1, 1, s})).sum({2, 3}) / safe_area;
-  auto cy = (cand * coords.view({1, 1, s, 1})).sum({2, 3}) / safe_area;
+  auto [cx, cy] = Centroids(cand);
   f.push_back(cx);
   f.push_back(cy);
   // Liver bounding box (whole image when no liver is found).
@@ -89,9 +105,7 @@ torch::Tensor CandidateLiverFrame(const torch::Tensor& cand, const torch::Tensor
   auto opts = cand.options();
   auto v = valid.to(opts.dtype());
   auto coords = (torch::arange(s, opts) + 0.5) / s;
-  auto area = cand.sum({2, 3}) + 1e-6;
-  auto cx = (cand * coords.view({1, 1, 1, s})).sum({2, 3}) / area;
-  auto cy = (cand * coords.view({1, 1, s, 1})).sum({2, 3}) / area;
+  auto [cx, cy] = Centroids(cand);
   auto lv = (liver > 0.5).to(opts.dtype());  // B×S×S
   auto larea = lv.sum({1, 2});
   auto has = (larea > 0).to(opts.dtype());
@@ -102,8 +116,8 @@ torch::Tensor CandidateLiverFrame(const torch::Tensor& cand, const torch::Tensor
   auto dx = ((cx - lcx.unsqueeze(1)) / radius.unsqueeze(1)).clamp(-3, 3);
   auto dy = ((cy - lcy.unsqueeze(1)) / radius.unsqueeze(1)).clamp(-3, 3);
   auto dist = torch::sqrt(dx * dx + dy * dy);
-  auto closer = ((dist.unsqueeze(1) < dist.unsqueeze(2)).to(opts.dtype()) * v.unsqueeze(1)).sum(2);
-  auto farther = ((dist.unsqueeze(1) > dist.unsqueeze(2)).to(opts.dtype()) * v.unsqueeze(1)).sum(2);
+  auto closer = CountValidBelow(dist, v);
+  auto farther = CountValidBelow(-dist, v);
   auto f = torch::stack({dx, dy, dist, (closer == 0).to(opts.dtype()), (farther == 0).to(opts.dtype())}, -1);
   return f * v.unsqueeze(-1);
 }
@@ -244,8 +258,7 @@ torch::Tensor LsmsNetImpl::ScoreCandidates(const NetOutputs& out, const NetInput
   return torch::where(in.candidate_valid > 0, logit, torch::full_like(logit, -1e4));
 }
 
-torch::Tensor LsmsNetImpl::ReferredProbability(const NetOutputs& out, const NetInputs& in) {
-  auto present = (torch::sigmoid(out.present_logit) >= config.present_threshold).to(out.ref_logits.dtype());
+torch::Tensor LsmsNetImpl::ReferredProbability(const NetOutputs& out, const NetInputs& in, bool gate) {
   auto ref = torch::sigmoid(out.ref_logits);
   torch::Tensor prob = ref;
   if (config.selection_head) {
@@ -262,6 +275,8 @@ torch::Tensor LsmsNetImpl::ReferredProbability(const NetOutputs& out, const NetI
     auto referred = config.selection_mask == "instance" ? selected : all * selected;
     prob = any * referred + (1 - any) * ref;
   }
+  if (!gate) return prob;
+  auto present = (torch::sigmoid(out.present_logit) >= config.present_threshold).to(prob.dtype());
   return prob * present.view({-1, 1, 1});
 }
 

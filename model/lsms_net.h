@@ -91,9 +91,10 @@ struct LsmsNetImpl : torch::nn::Module {
   torch::Tensor ScoreCandidates(const NetOutputs& out, const NetInputs& in);
 
   // Inference composition: candidates from the all-lesions map, selection,
-  // target-present gating. Returns B×S×S probabilities of the referred
-  // lesion(s) (the direct LSMS map when the selection head is off).
-  torch::Tensor ReferredProbability(const NetOutputs& out, const NetInputs& in);
+  // target-present gating (`gate` false: none, for a caller that gates on a
+  // score of its own). Returns B×S×S probabilities of the referred lesion(s)
+  // (the direct LSMS map when the selection head is off).
+  torch::Tensor ReferredProbability(const NetOutputs& out, const NetInputs& in, bool gate = true);
 
   // Contrastive embeddings (L2-normalised): visual pooled in `target` (B×S×S)
   // and sentence. Returns {v, t}.

@@ -55,12 +55,6 @@ class TorchSegmenter final : public Segmenter {
         flip_averaging_(flip_averaging),
         left_id_(tokenizer_->TokenId("left")),
         right_id_(tokenizer_->TokenId("right")) {
-    // The target-present gate is applied here, on the final (possibly
-    // flip-averaged) presence probability that Prediction reports, not inside
-    // each forward pass: the mask is empty exactly when target_present is
-    // below the threshold.
-    present_threshold_ = net_->config.present_threshold;
-    net_->config.present_threshold = 0.0f;
     net_->to(device_);
     net_->eval();
 #ifdef LSMS_WITH_CUDA
@@ -139,7 +133,10 @@ class TorchSegmenter final : public Segmenter {
       at::autocast::set_autocast_gpu_dtype(autocast_ == "bf16" ? at::kBFloat16 : at::kHalf);
     }
     auto out = net_->forward(in);
-    r.prob = net_->ReferredProbability(out, in).to(torch::kFloat32);
+    // Ungated: PredictOrThrow gates on the final (possibly flip-averaged)
+    // score that Prediction reports, so the mask is empty exactly when it is
+    // below the threshold.
+    r.prob = net_->ReferredProbability(out, in, /*gate=*/false).to(torch::kFloat32);
     r.present = torch::sigmoid(out.present_logit).to(torch::kFloat32);
     r.relevance = net_->TokenRelevance(r.prob, in.mask).to(torch::kFloat32);
     if (want_liver) r.liver = torch::sigmoid(out.liver_logits).to(torch::kFloat32).to(torch::kCPU).contiguous();
@@ -206,7 +203,7 @@ class TorchSegmenter final : public Segmenter {
       const float* src = pass.prob[i].data_ptr<float>();
       p.probability.data.assign(src, src + s * s);
       p.target_present = pass.present[i].item<float>();
-      if (p.target_present < present_threshold_) {
+      if (p.target_present < c.present_threshold) {
         std::fill(p.probability.data.begin(), p.probability.data.end(), 0.0f);
       }
       // Relevance over the expression's own tokens only.
@@ -297,7 +294,6 @@ class TorchSegmenter final : public Segmenter {
   torch::Device device_;
   std::string autocast_;
   bool flip_averaging_;
-  float present_threshold_;  // info_.config's; the net's own gate is off
   int left_id_, right_id_;  // token ids, -1 when absent
   int64_t parameters_ = 0;
 };

@@ -108,6 +108,21 @@ TEST(CheckpointTest, AddingARefinementHeadKeepsTheOldOutput) {
   std::remove(path.c_str());
 }
 
+// One random 64 px slice and expression with two square candidates.
+NetInputs TwoCandidates(int64_t vocab_size) {
+  NetInputs in;
+  torch::manual_seed(3);
+  in.image = torch::randn({1, 3, 64, 64});
+  in.ids = torch::randint(4, vocab_size, {1, 6});
+  in.mask = torch::ones({1, 6});
+  in.mm_per_pixel = torch::full({1}, 1.5);
+  in.candidates = torch::zeros({1, 2, 64, 64});
+  in.candidates.index_put_({0, 0, torch::indexing::Slice(4, 12), torch::indexing::Slice(4, 12)}, 1);
+  in.candidates.index_put_({0, 1, torch::indexing::Slice(30, 34), torch::indexing::Slice(30, 34)}, 1);
+  in.candidate_valid = torch::ones({1, 2});
+  return in;
+}
+
 TEST(CheckpointTest, AddingACandidateRelationKeepsTheOldScores) {
   CheckpointInfo info = Info();
   info.config.candidate_relation_heads = 0;
@@ -127,16 +142,7 @@ TEST(CheckpointTest, AddingACandidateRelationKeepsTheOldScores) {
   net->eval();
 
   torch::NoGradGuard no_grad;
-  NetInputs in;
-  torch::manual_seed(3);
-  in.image = torch::randn({1, 3, 64, 64});
-  in.ids = torch::randint(4, info.config.vocab_size, {1, 6});
-  in.mask = torch::ones({1, 6});
-  in.mm_per_pixel = torch::full({1}, 1.5);
-  in.candidates = torch::zeros({1, 2, 64, 64});
-  in.candidates.index_put_({0, 0, torch::indexing::Slice(4, 12), torch::indexing::Slice(4, 12)}, 1);
-  in.candidates.index_put_({0, 1, torch::indexing::Slice(30, 34), torch::indexing::Slice(30, 34)}, 1);
-  in.candidate_valid = torch::ones({1, 2});
+  NetInputs in = TwoCandidates(info.config.vocab_size);
   auto a = old_net->forward(in).candidate_logits, b = net->forward(in).candidate_logits;
   EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-5));
   net->cand_relation->out->weight.normal_(0, 0.5);
@@ -166,18 +172,9 @@ TEST(CheckpointTest, AddingLiverFrameFeaturesKeepsTheOldScores) {
   net->eval();
 
   torch::NoGradGuard no_grad;
-  NetInputs in;
-  torch::manual_seed(3);
-  in.image = torch::randn({1, 3, 64, 64});
-  in.ids = torch::randint(4, info.config.vocab_size, {1, 6});
-  in.mask = torch::ones({1, 6});
-  in.mm_per_pixel = torch::full({1}, 1.5);
+  NetInputs in = TwoCandidates(info.config.vocab_size);
   in.liver = torch::zeros({1, 64, 64});
   in.liver.index_put_({0, torch::indexing::Slice(2, 40), torch::indexing::Slice(2, 40)}, 1);
-  in.candidates = torch::zeros({1, 2, 64, 64});
-  in.candidates.index_put_({0, 0, torch::indexing::Slice(4, 12), torch::indexing::Slice(4, 12)}, 1);
-  in.candidates.index_put_({0, 1, torch::indexing::Slice(30, 34), torch::indexing::Slice(30, 34)}, 1);
-  in.candidate_valid = torch::ones({1, 2});
   auto a = old_net->forward(in).candidate_logits, b = net->forward(in).candidate_logits;
   EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-5));
   net->cand_frame->ptr(2)->as<torch::nn::Linear>()->weight.normal_(0, 0.5);
