@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,9 @@ ABSL_FLAG(std::string, present_sweep, "",
           "Comma-separated target-present thresholds to score from this one run (a calibration sweep, "
           "e.g. 0.02,0.1,0.2,0.4); the run itself uses the lowest, so the main table is at that "
           "threshold.");
+ABSL_FLAG(double, present_rule_min_no_target, -1,
+          "With --present_sweep: choose the lowest swept threshold whose no-target accuracy reaches this "
+          "value (none: the one with the highest), reported as the calibrated threshold (-1 = off).");
 ABSL_FLAG(double, candidate_threshold, -1,
           "All-lesions threshold in (0, 1) delimiting the selection head's candidates, overriding the "
           "checkpoint's (calibrate on --split val).");
@@ -174,6 +178,11 @@ int main(int argc, char** argv) {
     }
     mo.calibration.present_threshold = static_cast<float>(sweep.front());
   }
+  const double rule_min_no_target = absl::GetFlag(FLAGS_present_rule_min_no_target);
+  if (rule_min_no_target != -1 && (sweep.empty() || !(rule_min_no_target > 0 && rule_min_no_target <= 1))) {
+    std::cerr << "lsms-eval: --present_rule_min_no_target needs --present_sweep and a value in (0, 1]\n";
+    return 1;
+  }
   auto model = Segmenter::Load(mo);
   if (!model.ok()) {
     std::cerr << "lsms-eval: " << model.status() << "\n";
@@ -208,6 +217,16 @@ int main(int argc, char** argv) {
       return 1;
     }
     sweep_rows = *std::move(rows);
+  }
+  std::optional<double> rule_threshold;
+  if (rule_min_no_target != -1) {
+    auto t = eval::ChoosePresentThreshold(sweep_rows, rule_min_no_target);
+    if (!t.ok()) {
+      std::cerr << "lsms-eval: " << t.status() << "\n";
+      return 1;
+    }
+    rule_threshold = *t;
+    std::cout << "calibrated present threshold: " << *t << "\n";
   }
   const bool ablations = absl::GetFlag(FLAGS_ablations);
   // Ablations not run stay empty; the report leaves their rows out.
@@ -308,6 +327,9 @@ int main(int argc, char** argv) {
         {"spurious_selected", r.spurious_selected}};
   }
   for (const auto& r : sweep_rows) j["present_sweep"].push_back(r.ToJson());
+  if (rule_threshold) {
+    j["present_rule"] = {{"min_no_target", rule_min_no_target}, {"threshold", *rule_threshold}};
+  }
   const auto& pr = main_run->present;
   j["model_present_head"] = {{"target_said_present", pr[1][1]}, {"target_said_absent", pr[1][0]},
                              {"no_target_said_absent", pr[0][0]}, {"no_target_said_present", pr[0][1]}};
@@ -363,6 +385,11 @@ int main(int argc, char** argv) {
        << "The same predictions, gated at each threshold on the reported target-present probability "
           "(exact: the run used the lowest).\n\n"
        << eval::SweepMarkdown(sweep_rows);
+    if (rule_threshold) {
+      md << absl::StrFormat("\nCalibrated threshold: **%.2f**, the lowest swept threshold with no-target "
+                            "accuracy ≥ %.3f (when none reaches it: the one with the highest).\n",
+                            *rule_threshold, rule_min_no_target);
+    }
   }
   md << "\n## Target lesions found, by size and attenuation\n\n"
      << "Every lesion an expression refers to, found when at least half of its pixels are in the mask "

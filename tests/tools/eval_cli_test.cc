@@ -67,6 +67,30 @@ TEST_F(EvalCliTest, SweepAgreesWithARunAtEachThreshold) {
   }
 }
 
+TEST_F(EvalCliTest, CalibratedThresholdFollowsTheRuleOnTheSweep) {
+  const auto report = Eval("rule", "--present_sweep 0.05,0.3,0.6 --present_rule_min_no_target 0.5");
+  ASSERT_FALSE(report.is_null());
+  double expected = -1;
+  for (const auto& r : report["present_sweep"]) {
+    if (r["no_target_accuracy"].get<double>() >= 0.5) {
+      expected = r["threshold"].get<double>();
+      break;
+    }
+  }
+  if (expected < 0) {  // none reaches it: the highest no-target accuracy, the lower on ties
+    double best = -1;
+    for (const auto& r : report["present_sweep"]) {
+      if (r["no_target_accuracy"].get<double>() > best) {
+        best = r["no_target_accuracy"].get<double>();
+        expected = r["threshold"].get<double>();
+      }
+    }
+  }
+  EXPECT_DOUBLE_EQ(report["present_rule"]["threshold"].get<double>(), expected);
+  EXPECT_DOUBLE_EQ(report["present_rule"]["min_no_target"].get<double>(), 0.5);
+  EXPECT_TRUE(Eval("rule_alone", "--present_rule_min_no_target 0.5").is_null());  // needs a sweep
+}
+
 TEST_F(EvalCliTest, RejectsABadSweep) {
   EXPECT_TRUE(Eval("bad1", "--present_sweep 0.2,x").is_null());
   EXPECT_TRUE(Eval("bad2", "--present_sweep 0.2,1.5").is_null());

@@ -44,5 +44,40 @@ TEST(PresentSweepTest, RefusesThresholdsBelowTheRunsOwn) {
   EXPECT_EQ(SweepPresentThreshold(Samples(), 0.2, {1.0}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+SweepRow Row(double threshold, double no_target_accuracy, int no_target_n = 100) {
+  SweepRow r;
+  r.threshold = threshold;
+  r.overall.no_target_n = no_target_n;
+  r.overall.no_target_accuracy = no_target_accuracy;
+  return r;
+}
+
+TEST(PresentSweepTest, RuleChoosesTheLowestThresholdThatReachesTheNoTargetAccuracy) {
+  // Unsorted on purpose; 0.2 and 0.6 both reach 0.96, the lower wins.
+  auto t = ChoosePresentThreshold({Row(0.6, 0.99), Row(0.02, 0.90), Row(0.2, 0.96), Row(0.1, 0.95)}, 0.96);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_DOUBLE_EQ(*t, 0.2);
+}
+
+TEST(PresentSweepTest, RuleFallsBackToTheHighestNoTargetAccuracy) {
+  // None reaches 0.97: 0.4 and 0.7 tie at the highest, the lower wins.
+  auto t = ChoosePresentThreshold({Row(0.7, 0.95), Row(0.02, 0.90), Row(0.4, 0.95), Row(0.2, 0.93)}, 0.97);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_DOUBLE_EQ(*t, 0.4);
+}
+
+TEST(PresentSweepTest, RuleAgreesWithTheSweepOfRealSamples) {
+  auto rows = SweepPresentThreshold(Samples(), 0.02, {0.02, 0.4, 0.6, 0.95});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  auto t = ChoosePresentThreshold(*rows, 1.0);  // no-target accuracy 1 first at 0.6
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_DOUBLE_EQ(*t, 0.6);
+}
+
+TEST(PresentSweepTest, RuleRefusesToCalibrateWithoutNoTargetExpressions) {
+  EXPECT_EQ(ChoosePresentThreshold({}, 0.95).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ChoosePresentThreshold({Row(0.2, 0.0, 0)}, 0.95).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace lsms::eval

@@ -45,6 +45,24 @@ absl::StatusOr<std::vector<SweepRow>> SweepPresentThreshold(const std::vector<Sw
   return rows;
 }
 
+absl::StatusOr<double> ChoosePresentThreshold(const std::vector<SweepRow>& rows, double min_no_target) {
+  if (rows.empty()) return absl::InvalidArgumentError("no sweep rows to choose a present threshold from");
+  std::vector<const SweepRow*> sorted;
+  for (const auto& r : rows) sorted.push_back(&r);
+  std::sort(sorted.begin(), sorted.end(), [](const SweepRow* a, const SweepRow* b) { return a->threshold < b->threshold; });
+  if (sorted.front()->overall.no_target_n == 0) {
+    return absl::InvalidArgumentError("no no-target expressions: the present threshold cannot be calibrated");
+  }
+  for (const SweepRow* r : sorted) {
+    if (r->overall.no_target_accuracy >= min_no_target) return r->threshold;
+  }
+  const SweepRow* best = sorted.front();
+  for (const SweepRow* r : sorted) {
+    if (r->overall.no_target_accuracy > best->overall.no_target_accuracy) best = r;
+  }
+  return best->threshold;
+}
+
 std::string SweepMarkdown(const std::vector<SweepRow>& rows) {
   std::string md =
       "| threshold | mIoU | P@0.5 | P@0.9 | no-target acc. | targets said absent | no-targets said present |\n"

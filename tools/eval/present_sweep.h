@@ -41,6 +41,13 @@ absl::StatusOr<std::vector<SweepRow>> SweepPresentThreshold(const std::vector<Sw
                                                             double run_threshold,
                                                             const std::vector<double>& thresholds);
 
+// The calibration rule of the shipped checkpoint: the lowest threshold of
+// `rows` whose no-target accuracy is at least `min_no_target`; when none
+// reaches it, the one with the highest no-target accuracy (ties: the lower
+// threshold). Rows need not be sorted. InvalidArgument for no rows or no
+// no-target expressions (nothing to calibrate on).
+absl::StatusOr<double> ChoosePresentThreshold(const std::vector<SweepRow>& rows, double min_no_target);
+
 // A Markdown table, one row per threshold.
 std::string SweepMarkdown(const std::vector<SweepRow>& rows);
 
