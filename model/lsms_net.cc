@@ -276,8 +276,9 @@ torch::Tensor LsmsNetImpl::ReferredProbability(const NetOutputs& out, const NetI
     prob = any * referred + (1 - any) * ref;
   }
   if (!gate) return prob;
-  auto present = (torch::sigmoid(out.present_logit) >= config.present_threshold).to(prob.dtype());
-  return prob * present.view({-1, 1, 1});
+  auto keep = torch::sigmoid(out.present_logit) >= config.present_threshold;
+  if (config.peak_threshold > 0) keep = keep & (prob.flatten(1).amax(1) >= config.peak_threshold);
+  return prob * keep.to(prob.dtype()).view({-1, 1, 1});
 }
 
 std::pair<torch::Tensor, torch::Tensor> LsmsNetImpl::ContrastiveEmbeddings(

@@ -91,8 +91,8 @@ struct LsmsNetImpl : torch::nn::Module {
   torch::Tensor ScoreCandidates(const NetOutputs& out, const NetInputs& in);
 
   // Inference composition: candidates from the all-lesions map, selection,
-  // target-present gating (`gate` false: none, for a caller that gates on a
-  // score of its own). Returns B×S×S probabilities of the referred lesion(s)
+  // target-present and peak gating (config.present_threshold, peak_threshold;
+  // `gate` false: none, for a caller that gates on scores of its own). Returns B×S×S probabilities of the referred lesion(s)
   // (the direct LSMS map when the selection head is off).
   torch::Tensor ReferredProbability(const NetOutputs& out, const NetInputs& in, bool gate = true);
 

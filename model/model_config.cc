@@ -88,6 +88,7 @@ std::string ModelConfig::ToJson() const {
   j["norm_std"] = norm_std;
   j["default_threshold"] = default_threshold;
   j["present_threshold"] = present_threshold;
+  j["peak_threshold"] = peak_threshold;
   return j.dump();
 }
 
@@ -147,6 +148,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
     get("norm_std", c.norm_std);
     get("default_threshold", c.default_threshold);
     get("present_threshold", c.present_threshold);
+    get("peak_threshold", c.peak_threshold);
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("bad model config: ", e.what()));
   }
@@ -163,7 +165,8 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
   if (c.text_dim % c.text_heads != 0) {
     return absl::InvalidArgumentError("text_dim must be divisible by text_heads");
   }
-  LSMS_RETURN_IF_ERROR(ApplyCalibration({c.present_threshold, c.candidate_threshold, c.selection_mask}, &c));
+  LSMS_RETURN_IF_ERROR(ApplyCalibration(
+      {c.present_threshold, c.candidate_threshold, c.selection_mask, c.peak_threshold}, &c));
   if (!(c.roi_margin >= 0.0f && c.roi_margin <= 1.0f)) {
     return absl::InvalidArgumentError(absl::StrCat("roi_margin must be in [0, 1], got ", c.roi_margin));
   }
@@ -183,9 +186,13 @@ absl::Status ApplyCalibration(const Calibration& c, ModelConfig* config) {
     return absl::InvalidArgumentError(
         absl::StrCat("selection_mask must be product or instance, got '", *c.selection_mask, "'"));
   }
+  if (c.peak_threshold && !(*c.peak_threshold >= 0.0f && *c.peak_threshold < 1.0f)) {
+    return absl::InvalidArgumentError(absl::StrCat("peak_threshold must be in [0, 1), got ", *c.peak_threshold));
+  }
   if (c.present_threshold) config->present_threshold = *c.present_threshold;
   if (c.candidate_threshold) config->candidate_threshold = *c.candidate_threshold;
   if (c.selection_mask) config->selection_mask = *c.selection_mask;
+  if (c.peak_threshold) config->peak_threshold = *c.peak_threshold;
 
   return absl::OkStatus();
 }

@@ -111,6 +111,13 @@ struct ModelConfig {
   // no-target specificity, chosen on the validation split (lsms-eval
   // --present_threshold; lsms-checkpoint --present_threshold stores it).
   float present_threshold = 0.5f;
+  // The referred map's peak: an answer whose highest probability is below it
+  // is empty too ("no such lesion"). A second no-target gate on the selection
+  // head's own confidence, calibrated with present_threshold (lsms-eval
+  // --peak_sweep; lsms-checkpoint --peak_threshold). In [0, 1); a value up to
+  // default_threshold gates nothing (such a map is empty anyway). 0 = off
+  // (checkpoints made before the option).
+  float peak_threshold = 0.0f;
 
   // Input channels seen by the first convolution.
   int in_channels() const { return static_cast<int>(windows.size()) + (coord_channels ? 2 : 0); }
@@ -131,7 +138,10 @@ struct Calibration {
   std::optional<float> present_threshold;    // in (0, 1)
   std::optional<float> candidate_threshold;  // in (0, 1)
   std::optional<std::string> selection_mask;  // "product" or "instance"
-  bool empty() const { return !present_threshold && !candidate_threshold && !selection_mask; }
+  std::optional<float> peak_threshold;       // in [0, 1)
+  bool empty() const {
+    return !present_threshold && !candidate_threshold && !selection_mask && !peak_threshold;
+  }
 };
 
 // Validates every set field of `c` and applies them to `config`; on error

@@ -22,6 +22,7 @@ lsms::v1::ModelInfo MakeModelInfo(const Segmenter& s, const lsms::v1::BatchingPo
   info.set_default_threshold(s.config().default_threshold);
   info.set_liver_region_margin(s.config().roi_margin);
   info.set_present_threshold(s.config().present_threshold);
+  info.set_peak_threshold(s.config().peak_threshold);
   info.set_candidate_threshold(s.config().candidate_threshold);
   info.set_selection_mask(s.config().selection_mask);
   info.set_parameter_count(static_cast<uint64_t>(s.parameter_count()));

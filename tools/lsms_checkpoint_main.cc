@@ -17,6 +17,8 @@ ABSL_FLAG(double, present_threshold, -1,
           "In (0, 1): set the config's target-present threshold (calibrated on a validation split).");
 ABSL_FLAG(double, candidate_threshold, -1,
           "In (0, 1): set the all-lesions threshold that delimits the selection head's candidates.");
+ABSL_FLAG(double, peak_threshold, -1,
+          "In [0, 1): set the referred map's peak below which the answer is empty (0 = off).");
 ABSL_FLAG(std::string, selection_mask, "",
           "product or instance: how the referred mask is made from the selected candidates.");
 
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_candidate_threshold) != -1) {
     cal.candidate_threshold = absl::GetFlag(FLAGS_candidate_threshold);
   }
+  if (absl::GetFlag(FLAGS_peak_threshold) != -1) cal.peak_threshold = absl::GetFlag(FLAGS_peak_threshold);
   if (!absl::GetFlag(FLAGS_selection_mask).empty()) cal.selection_mask = absl::GetFlag(FLAGS_selection_mask);
   for (lsms::ModelConfig* c : {&info.config, &ckpt->net->config}) {
     if (auto st = lsms::ApplyCalibration(cal, c); !st.ok()) {

@@ -45,9 +45,16 @@ ABSL_FLAG(std::string, present_sweep, "",
           "Comma-separated target-present thresholds to score from this one run (a calibration sweep, "
           "e.g. 0.02,0.1,0.2,0.4); the run itself uses the lowest, so the main table is at that "
           "threshold.");
+ABSL_FLAG(double, peak_threshold, -1,
+          "Peak threshold in [0, 1) overriding the checkpoint's: an answer whose highest probability is "
+          "below it is empty (0 = off).");
+ABSL_FLAG(std::string, peak_sweep, "",
+          "Comma-separated peak thresholds in [0, 1) swept together with --present_sweep (every pair); "
+          "the run itself uses the lowest.");
 ABSL_FLAG(double, present_rule_min_no_target, -1,
-          "With --present_sweep: choose the lowest swept threshold whose no-target accuracy reaches this "
-          "value (none: the one with the highest), reported as the calibrated threshold (-1 = off).");
+          "With --present_sweep: of the swept gates whose no-target accuracy reaches this value, choose "
+          "the pair with the highest mIoU (none reaches it: the highest no-target accuracy), reported as "
+          "the calibrated thresholds (-1 = off).");
 ABSL_FLAG(double, candidate_threshold, -1,
           "All-lesions threshold in (0, 1) delimiting the selection head's candidates, overriding the "
           "checkpoint's (calibrate on --split val).");
@@ -73,6 +80,7 @@ struct Run {
   std::vector<double> iou;
   std::vector<std::vector<uint8_t>> masks;
   std::vector<float> present_score;  // the reported target-present probability, per sample
+  std::vector<float> peak;           // the answer map's highest probability, per sample
   size_t in_region = 0;  // predictions made on the liver region (pass 2)
   eval::SelectionAccumulator selection;  // where lesion labels are known
   eval::LesionRecall recall;             // where lesion labels are known
@@ -115,6 +123,7 @@ absl::StatusOr<Run> Predict(Segmenter& model, const train::Dataset& ds,
           std::any_of(s.mask_original.begin(), s.mask_original.end(), [](uint8_t v) { return v != 0; });
       ++run.present[has_target][p.target_present >= model.config().present_threshold];
       run.present_score.push_back(p.target_present);
+      run.peak.push_back(*std::max_element(p.probability.data.begin(), p.probability.data.end()));
       std::vector<uint8_t> mask(prob.data.size());
       for (size_t k = 0; k < mask.size(); ++k) mask[k] = prob.data[k] >= c.default_threshold;
       auto score = eval::Score(mask, s.mask_original);
@@ -157,14 +166,36 @@ int main(int argc, char** argv) {
     mo.calibration.candidate_threshold = absl::GetFlag(FLAGS_candidate_threshold);
   }
   if (!absl::GetFlag(FLAGS_selection_mask).empty()) mo.calibration.selection_mask = absl::GetFlag(FLAGS_selection_mask);
-  std::vector<double> sweep;
-  for (absl::string_view t : absl::StrSplit(absl::GetFlag(FLAGS_present_sweep), ',', absl::SkipWhitespace())) {
-    double v;
-    if (!absl::SimpleAtod(t, &v)) {
-      std::cerr << "lsms-eval: --present_sweep: '" << t << "' is not a number\n";
+  if (absl::GetFlag(FLAGS_peak_threshold) != -1) {
+    mo.calibration.peak_threshold = absl::GetFlag(FLAGS_peak_threshold);
+  }
+  std::vector<double> sweep, peak_sweep;
+  const auto parse_list = [](const char* flag, const std::string& text, std::vector<double>* list) {
+    for (absl::string_view t : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+      double v;
+      if (!absl::SimpleAtod(t, &v)) {
+        std::cerr << "lsms-eval: --" << flag << ": '" << t << "' is not a number\n";
+        return false;
+      }
+      list->push_back(v);
+    }
+    return true;
+  };
+  if (!parse_list("present_sweep", absl::GetFlag(FLAGS_present_sweep), &sweep) ||
+      !parse_list("peak_sweep", absl::GetFlag(FLAGS_peak_sweep), &peak_sweep)) {
+    return 1;
+  }
+  if (!peak_sweep.empty()) {
+    std::sort(peak_sweep.begin(), peak_sweep.end());
+    if (sweep.empty() || absl::GetFlag(FLAGS_peak_threshold) != -1) {
+      std::cerr << "lsms-eval: --peak_sweep needs --present_sweep and excludes --peak_threshold\n";
       return 1;
     }
-    sweep.push_back(v);
+    if (!(peak_sweep.front() >= 0 && peak_sweep.back() < 1)) {
+      std::cerr << "lsms-eval: --peak_sweep thresholds must be in [0, 1)\n";
+      return 1;
+    }
+    mo.calibration.peak_threshold = static_cast<float>(peak_sweep.front());
   }
   if (!sweep.empty()) {
     std::sort(sweep.begin(), sweep.end());
@@ -208,25 +239,27 @@ int main(int argc, char** argv) {
   if (!sweep.empty()) {
     std::vector<eval::SweepSample> samples;
     for (size_t i = 0; i < ds->samples.size(); ++i) {
-      samples.push_back({ds->samples[i].kind, main_run->present_score[i], &main_run->masks[i],
+      samples.push_back({ds->samples[i].kind, main_run->present_score[i], main_run->peak[i], &main_run->masks[i],
                          &ds->samples[i].mask_original});
     }
-    auto rows = eval::SweepPresentThreshold(samples, (*model)->config().present_threshold, sweep);
+    auto rows = eval::SweepPresentThreshold(samples, (*model)->config().present_threshold, sweep,
+                                            (*model)->config().peak_threshold, peak_sweep);
     if (!rows.ok()) {
       std::cerr << "lsms-eval: " << rows.status() << "\n";
       return 1;
     }
     sweep_rows = *std::move(rows);
   }
-  std::optional<double> rule_threshold;
+  std::optional<eval::GateChoice> rule_gates;
   if (rule_min_no_target != -1) {
-    auto t = eval::ChoosePresentThreshold(sweep_rows, rule_min_no_target);
-    if (!t.ok()) {
-      std::cerr << "lsms-eval: " << t.status() << "\n";
+    auto g = eval::ChooseGates(sweep_rows, rule_min_no_target);
+    if (!g.ok()) {
+      std::cerr << "lsms-eval: " << g.status() << "\n";
       return 1;
     }
-    rule_threshold = *t;
-    std::cout << "calibrated present threshold: " << *t << "\n";
+    rule_gates = *g;
+    std::cout << "calibrated present threshold: " << g->present_threshold << "\n"
+              << "calibrated peak threshold: " << g->peak_threshold << "\n";
   }
   const bool ablations = absl::GetFlag(FLAGS_ablations);
   // Ablations not run stay empty; the report leaves their rows out.
@@ -296,6 +329,7 @@ int main(int argc, char** argv) {
   j["manifest"] = absl::GetFlag(FLAGS_manifest);
   j["split"] = absl::GetFlag(FLAGS_split);
   j["present_threshold"] = (*model)->config().present_threshold;
+  j["peak_threshold"] = (*model)->config().peak_threshold;
   j["candidate_threshold"] = (*model)->config().candidate_threshold;
   j["selection_mask"] = (*model)->config().selection_mask;
   j["flip_averaging"] = mo.flip_averaging;
@@ -327,8 +361,10 @@ int main(int argc, char** argv) {
         {"spurious_selected", r.spurious_selected}};
   }
   for (const auto& r : sweep_rows) j["present_sweep"].push_back(r.ToJson());
-  if (rule_threshold) {
-    j["present_rule"] = {{"min_no_target", rule_min_no_target}, {"threshold", *rule_threshold}};
+  if (rule_gates) {
+    j["present_rule"] = {{"min_no_target", rule_min_no_target},
+                         {"threshold", rule_gates->present_threshold},
+                         {"peak_threshold", rule_gates->peak_threshold}};
   }
   const auto& pr = main_run->present;
   j["model_present_head"] = {{"target_said_present", pr[1][1]}, {"target_said_absent", pr[1][0]},
@@ -344,9 +380,10 @@ int main(int argc, char** argv) {
                                     "(margin %.2f).\n\n",
                                     main_run->in_region, ds->samples.size(), (*model)->config().roi_margin)
                   : std::string("One pass over the whole slice.\n\n"))
-     << absl::StrFormat("Decision settings: target-present threshold %.2f, candidate threshold %.2f, "
-                        "selection mask `%s`%s.\n\n",
-                        (*model)->config().present_threshold, (*model)->config().candidate_threshold,
+     << absl::StrFormat("Decision settings: target-present threshold %.2f, peak threshold %.2f, candidate "
+                        "threshold %.2f, selection mask `%s`%s.\n\n",
+                        (*model)->config().present_threshold, (*model)->config().peak_threshold,
+                        (*model)->config().candidate_threshold,
                         (*model)->config().selection_mask,
                         mo.flip_averaging ? "; test-time flip averaging" : "")
      << "| run | n | mIoU | mDice | oIoU | P@0.5 | P@0.7 | P@0.9 | no-target acc. (n) |\n"
@@ -381,14 +418,15 @@ int main(int argc, char** argv) {
                         pr[1][0], pr[1][0] + pr[1][1], pr[0][1], pr[0][0] + pr[0][1],
                         (*model)->config().present_threshold);
   if (!sweep_rows.empty()) {
-    md << "\n## Target-present threshold sweep\n\n"
-       << "The same predictions, gated at each threshold on the reported target-present probability "
-          "(exact: the run used the lowest).\n\n"
+    md << "\n## No-target gate sweep\n\n"
+       << "The same predictions, gated at each pair of thresholds on the reported target-present "
+          "probability and on the answer map's peak probability (exact: the run used the lowest of each).\n\n"
        << eval::SweepMarkdown(sweep_rows);
-    if (rule_threshold) {
-      md << absl::StrFormat("\nCalibrated threshold: **%.2f**, the lowest swept threshold with no-target "
-                            "accuracy ≥ %.3f (when none reaches it: the one with the highest).\n",
-                            *rule_threshold, rule_min_no_target);
+    if (rule_gates) {
+      md << absl::StrFormat("\nCalibrated gates: present threshold **%.2f**, peak threshold **%.2f**: of the "
+                            "swept pairs with no-target accuracy ≥ %.3f, the one with the highest mIoU (when "
+                            "none reaches it: the highest no-target accuracy).\n",
+                            rule_gates->present_threshold, rule_gates->peak_threshold, rule_min_no_target);
     }
   }
   md << "\n## Target lesions found, by size and attenuation\n\n"

@@ -309,43 +309,79 @@ TEST(CheckpointTest, FlipAveragingMakesThePredictionMirrorEquivariant) {
   std::remove(path2.c_str());
 }
 
-TEST(CheckpointTest, PresentGateEmptiesTheMaskExactlyWhenTheReportedScoreIsBelowIt) {
-  CheckpointInfo info = Info();
-  info.vocab = Tokenizer::BuildVocab({"the lesion in the left lobe", "the right lobe"});
-  info.config.vocab_size = (*Tokenizer::FromVocabText(info.vocab))->vocab_size();
-  torch::manual_seed(6);
-  LsmsNet net(info.config);
-  const std::string path = TempPath("ckpt_gate");
-  ASSERT_TRUE(SaveCheckpoint(path, *net, info).ok());
-  const int s = info.config.input_size;
-  torch::manual_seed(7);
-  auto noise = torch::rand({3, s, s}).contiguous();
-  ModelInput in;
-  in.image.assign(noise.data_ptr<float>(), noise.data_ptr<float>() + noise.numel());
-  in.box = Letterbox::For(s, s, s);
-  // With flip averaging the gate must use the averaged score that is reported.
-  auto predict = [&](float threshold) {
-    Segmenter::Options o{path, "cpu", "none", 1};
-    o.flip_averaging = true;
-    o.calibration.present_threshold = threshold;
+// A small saved checkpoint and one noise slice with an expression, for the
+// decision-gate tests; Predict() loads the checkpoint with `cal` applied.
+class GateCase {
+ public:
+  explicit GateCase(const std::string& name) : path_(TempPath(name)) {
+    info_.vocab = Tokenizer::BuildVocab({"the lesion in the left lobe", "the right lobe"});
+    info_.config.vocab_size = (*Tokenizer::FromVocabText(info_.vocab))->vocab_size();
+    torch::manual_seed(6);
+    LsmsNet net(info_.config);
+    EXPECT_TRUE(SaveCheckpoint(path_, *net, info_).ok());
+    const int s = info_.config.input_size;
+    torch::manual_seed(7);
+    auto noise = torch::rand({3, s, s}).contiguous();
+    in_.image.assign(noise.data_ptr<float>(), noise.data_ptr<float>() + noise.numel());
+    in_.box = Letterbox::For(s, s, s);
+  }
+  ~GateCase() { std::remove(path_.c_str()); }
+
+  Prediction Predict(const Calibration& cal, bool flip_averaging = false) {
+    Segmenter::Options o{path_, "cpu", "none", 1};
+    o.flip_averaging = flip_averaging;
+    o.calibration = cal;
     auto seg = Segmenter::Load(o);
     EXPECT_TRUE(seg.ok()) << seg.status();
-    in.tokens = (*seg)->tokenizer().Encode("the lesion in the left lobe", info.config.max_tokens);
-    auto out = (*seg)->Predict({&in});
+    in_.tokens = (*seg)->tokenizer().Encode("the lesion in the left lobe", info_.config.max_tokens);
+    auto out = (*seg)->Predict({&in_});
     EXPECT_TRUE(out.ok()) << out.status();
     return (*out)[0];
+  }
+
+ private:
+  CheckpointInfo info_ = Info();
+  std::string path_;
+  ModelInput in_;
+};
+
+float Peak(const Prediction& p) { return *std::max_element(p.probability.data.begin(), p.probability.data.end()); }
+
+TEST(CheckpointTest, PresentGateEmptiesTheMaskExactlyWhenTheReportedScoreIsBelowIt) {
+  GateCase gate("ckpt_gate");
+  // With flip averaging the gate must use the averaged score that is reported.
+  auto predict = [&](float threshold) {
+    Calibration cal;
+    cal.present_threshold = threshold;
+    return gate.Predict(cal, /*flip_averaging=*/true);
   };
   const Prediction open = predict(1e-6f);
   const float score = open.target_present;
   ASSERT_GT(score, 1e-3f);
   ASSERT_LT(score, 1 - 1e-3f);
-  EXPECT_GT(*std::max_element(open.probability.data.begin(), open.probability.data.end()), 0.0f);
+  EXPECT_GT(Peak(open), 0.0f);
   const Prediction below = predict(score - 1e-4f), above = predict(score + 1e-4f);
   EXPECT_EQ(below.target_present, score);
   EXPECT_EQ(below.probability.data, open.probability.data);
   EXPECT_EQ(above.target_present, score);
-  EXPECT_EQ(*std::max_element(above.probability.data.begin(), above.probability.data.end()), 0.0f);
-  std::remove(path.c_str());
+  EXPECT_EQ(Peak(above), 0.0f);
+}
+
+TEST(CheckpointTest, PeakGateEmptiesTheMaskExactlyWhenItsHighestProbabilityIsBelowIt) {
+  GateCase gate("ckpt_peak");
+  auto predict = [&](float peak_threshold) {
+    Calibration cal;
+    cal.present_threshold = 1e-6f;  // this test is about the peak gate alone
+    cal.peak_threshold = peak_threshold;
+    return gate.Predict(cal);
+  };
+  const Prediction open = predict(0.0f);
+  const float peak = Peak(open);
+  ASSERT_GT(peak, 1e-3f);
+  EXPECT_EQ(predict(peak).probability.data, open.probability.data);  // at the peak: kept
+  const Prediction above = predict(std::nextafter(peak, 1.0f));
+  EXPECT_EQ(above.target_present, open.target_present);  // the score is still reported
+  EXPECT_EQ(Peak(above), 0.0f);
 }
 
 }  // namespace

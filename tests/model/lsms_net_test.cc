@@ -153,6 +153,18 @@ TEST(LsmsNetTest, PresentThresholdGatesTheReferredMask) {
   EXPECT_EQ(closed, 0.0f);
 }
 
+TEST(LsmsNetTest, PeakThresholdGatesAnAnswerOnItsHighestProbability) {
+  auto [c, net, in, out] = RunSmall(6);
+  torch::NoGradGuard no_grad;
+  net->config.present_threshold = 0.01f;  // always present: this test is about the peak
+  const float peak = net->ReferredProbability(out, in).max().item<float>();
+  ASSERT_GT(peak, 0.02f);
+  net->config.peak_threshold = peak - 0.01f;  // the answer stands
+  EXPECT_GT(net->ReferredProbability(out, in).sum().item<float>(), 0.0f);
+  net->config.peak_threshold = peak + 0.01f;  // below the gate: empty
+  EXPECT_EQ(net->ReferredProbability(out, in).sum().item<float>(), 0.0f);
+}
+
 TEST(LsmsNetTest, InstanceMaskReturnsSelectedCandidatesWholeAtTheirSelectionProbability) {
   auto [c, net, in, out] = RunSmall(6);
   torch::NoGradGuard no_grad;

@@ -59,6 +59,24 @@ TEST(ModelConfigTest, SelectionSettingsRoundTripAndAreValidated) {
   EXPECT_NE(bad.status().message().find("selection_mask"), std::string::npos) << bad.status();
 }
 
+TEST(ModelConfigTest, PeakThresholdIsOffInOlderConfigsRoundTripsAndIsValidated) {
+  EXPECT_EQ(ModelConfig::FromJson(R"({"preset": "nano"})")->peak_threshold, 0.0f);
+  ModelConfig c = *ModelConfig::FromPreset("nano");
+  c.peak_threshold = 0.7f;
+  auto back = ModelConfig::FromJson(c.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->peak_threshold, 0.7f);
+  EXPECT_FALSE(ModelConfig::FromJson(R"({"peak_threshold": 1})").ok());
+  auto bad = ModelConfig::FromJson(R"({"peak_threshold": -0.2})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("peak_threshold"), std::string::npos) << bad.status();
+  Calibration cal;
+  cal.peak_threshold = 0.6f;
+  EXPECT_FALSE(cal.empty());
+  ASSERT_TRUE(ApplyCalibration(cal, &c).ok());
+  EXPECT_EQ(c.peak_threshold, 0.6f);
+}
+
 TEST(ModelConfigTest, CalibrationAppliesOnlyValidSetFields) {
   ModelConfig c = *ModelConfig::FromPreset("nano");
   Calibration cal;

@@ -32,6 +32,7 @@ TEST(ServerTest, ServesModelInfoAndHealthOnLoopback) {
   EXPECT_GT(info.parameter_count(), 1000u);
   EXPECT_EQ(info.liver_region_margin(), 0.0f);  // a one-pass test model
   EXPECT_EQ(info.present_threshold(), 0.5f);
+  EXPECT_EQ(info.peak_threshold(), 0.0f);  // off in a checkpoint that does not set it
   EXPECT_EQ(info.candidate_threshold(), 0.4f);
   EXPECT_EQ(info.selection_mask(), "product");
 

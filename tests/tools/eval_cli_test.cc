@@ -1,12 +1,13 @@
 // lsms-eval end to end: a real benchmark written by lsms-synth, the shipped
 // checkpoint, the real two-pass path; the calibration sweep must agree with a
-// run made at each threshold.
+// run made at each threshold (present and peak).
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -67,26 +68,40 @@ TEST_F(EvalCliTest, SweepAgreesWithARunAtEachThreshold) {
   }
 }
 
-TEST_F(EvalCliTest, CalibratedThresholdFollowsTheRuleOnTheSweep) {
-  const auto report = Eval("rule", "--present_sweep 0.05,0.3,0.6 --present_rule_min_no_target 0.5");
+TEST_F(EvalCliTest, PeakSweepAgreesWithARunAtThatPeak) {
+  const auto sweep = Eval("peak", "--present_sweep 0.05 --peak_sweep 0.7,0");
+  ASSERT_FALSE(sweep.is_null());
+  const auto& rows = sweep["present_sweep"];
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_DOUBLE_EQ(rows[0]["peak_threshold"].get<double>(), 0.0);  // sorted
+  EXPECT_DOUBLE_EQ(rows[1]["peak_threshold"].get<double>(), 0.7);
+  const auto single = Eval("peak_at", "--present_threshold 0.05 --peak_threshold 0.7");
+  ASSERT_FALSE(single.is_null());
+  EXPECT_NEAR(single["peak_threshold"].get<double>(), 0.7, 1e-6);
+  const auto& m = single["model"]["overall"];
+  EXPECT_NEAR(rows[1]["mIoU"].get<double>(), m["mIoU"].get<double>(), 1e-9);
+  EXPECT_NEAR(rows[1]["no_target_accuracy"].get<double>(), m["no_target_accuracy"].get<double>(), 1e-9);
+}
+
+TEST_F(EvalCliTest, CalibratedGatesFollowTheRuleOnTheSweep) {
+  const auto report =
+      Eval("rule", "--present_sweep 0.05,0.3,0.6 --peak_sweep 0,0.7 --present_rule_min_no_target 0.5");
   ASSERT_FALSE(report.is_null());
-  double expected = -1;
+  ASSERT_EQ(report["present_sweep"].size(), 6u);
+  // The rule recomputed from the report's own rows: the best mIoU among the rows that reach 0.5
+  // (none reaches it: the best no-target accuracy, then mIoU); ties to the lower peak, then present.
+  const nlohmann::json* best = nullptr;
+  auto key = [](const nlohmann::json& r) {
+    const double nt = r["no_target_accuracy"].get<double>();
+    return std::make_tuple(nt >= 0.5, nt >= 0.5 ? 0.0 : nt, r["mIoU"].get<double>(),
+                           -r["peak_threshold"].get<double>(), -r["threshold"].get<double>());
+  };
   for (const auto& r : report["present_sweep"]) {
-    if (r["no_target_accuracy"].get<double>() >= 0.5) {
-      expected = r["threshold"].get<double>();
-      break;
-    }
+    if (best == nullptr || key(r) > key(*best)) best = &r;
   }
-  if (expected < 0) {  // none reaches it: the highest no-target accuracy, the lower on ties
-    double best = -1;
-    for (const auto& r : report["present_sweep"]) {
-      if (r["no_target_accuracy"].get<double>() > best) {
-        best = r["no_target_accuracy"].get<double>();
-        expected = r["threshold"].get<double>();
-      }
-    }
-  }
-  EXPECT_DOUBLE_EQ(report["present_rule"]["threshold"].get<double>(), expected);
+  ASSERT_NE(best, nullptr);
+  EXPECT_DOUBLE_EQ(report["present_rule"]["threshold"].get<double>(), (*best)["threshold"].get<double>());
+  EXPECT_DOUBLE_EQ(report["present_rule"]["peak_threshold"].get<double>(), (*best)["peak_threshold"].get<double>());
   EXPECT_DOUBLE_EQ(report["present_rule"]["min_no_target"].get<double>(), 0.5);
   EXPECT_TRUE(Eval("rule_alone", "--present_rule_min_no_target 0.5").is_null());  // needs a sweep
 }
@@ -95,6 +110,9 @@ TEST_F(EvalCliTest, RejectsABadSweep) {
   EXPECT_TRUE(Eval("bad1", "--present_sweep 0.2,x").is_null());
   EXPECT_TRUE(Eval("bad2", "--present_sweep 0.2,1.5").is_null());
   EXPECT_TRUE(Eval("bad3", "--present_sweep 0.2 --present_threshold 0.3").is_null());
+  EXPECT_TRUE(Eval("bad4", "--peak_sweep 0.6").is_null());  // needs --present_sweep
+  EXPECT_TRUE(Eval("bad5", "--present_sweep 0.2 --peak_sweep 1.2").is_null());
+  EXPECT_TRUE(Eval("bad6", "--present_sweep 0.2 --peak_sweep 0.6 --peak_threshold 0.6").is_null());
 }
 
 }  // namespace

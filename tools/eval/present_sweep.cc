@@ -1,6 +1,7 @@
 #include "tools/eval/present_sweep.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -10,6 +11,7 @@ namespace lsms::eval {
 nlohmann::json SweepRow::ToJson() const {
   nlohmann::json j = overall.ToJson();
   j["threshold"] = threshold;
+  j["peak_threshold"] = peak_threshold;
   j["targets_said_absent"] = targets_said_absent;
   j["no_targets_said_present"] = no_targets_said_present;
   return j;
@@ -17,7 +19,8 @@ nlohmann::json SweepRow::ToJson() const {
 
 absl::StatusOr<std::vector<SweepRow>> SweepPresentThreshold(const std::vector<SweepSample>& samples,
                                                             double run_threshold,
-                                                            const std::vector<double>& thresholds) {
+                                                            const std::vector<double>& thresholds,
+                                                            double run_peak, const std::vector<double>& peaks) {
   // Compared in float, as the segmenter gates.
   const auto as_gate = [](double t) { return static_cast<float>(t); };
   for (double t : thresholds) {
@@ -27,50 +30,63 @@ absl::StatusOr<std::vector<SweepRow>> SweepPresentThreshold(const std::vector<Sw
           "present threshold %g cannot be swept from a run at %g (need [%g, 1))", t, run_threshold, run_threshold));
     }
   }
-  std::vector<SweepRow> rows;
-  for (double t : thresholds) {
-    SweepRow row;
-    row.threshold = t;
-    MetricAccumulator acc;
-    for (const auto& s : samples) {
-      const bool has_target = std::any_of(s.truth->begin(), s.truth->end(), [](uint8_t v) { return v != 0; });
-      const bool open = s.present >= as_gate(t);
-      row.targets_said_absent += has_target && !open;
-      row.no_targets_said_present += !has_target && open;
-      acc.Add(s.kind, open ? Score(*s.mask, *s.truth) : Score(std::vector<uint8_t>(s.truth->size(), 0), *s.truth));
+  const std::vector<double> peak_values = peaks.empty() ? std::vector<double>{run_peak} : peaks;
+  for (double p : peak_values) {
+    if (!(as_gate(p) >= as_gate(run_peak) && p < 1.0)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "peak threshold %g cannot be swept from a run at %g (need [%g, 1))", p, run_peak, run_peak));
     }
-    row.overall = acc.Overall();
-    rows.push_back(std::move(row));
+  }
+  std::vector<SweepRow> rows;
+  for (double p : peak_values) {
+    for (double t : thresholds) {
+      SweepRow row;
+      row.threshold = t;
+      row.peak_threshold = p;
+      MetricAccumulator acc;
+      for (const auto& s : samples) {
+        const bool has_target = std::any_of(s.truth->begin(), s.truth->end(), [](uint8_t v) { return v != 0; });
+        const bool open = s.present >= as_gate(t) && s.peak >= as_gate(p);
+        row.targets_said_absent += has_target && !open;
+        row.no_targets_said_present += !has_target && open;
+        acc.Add(s.kind,
+                open ? Score(*s.mask, *s.truth) : Score(std::vector<uint8_t>(s.truth->size(), 0), *s.truth));
+      }
+      row.overall = acc.Overall();
+      rows.push_back(std::move(row));
+    }
   }
   return rows;
 }
 
-absl::StatusOr<double> ChoosePresentThreshold(const std::vector<SweepRow>& rows, double min_no_target) {
-  if (rows.empty()) return absl::InvalidArgumentError("no sweep rows to choose a present threshold from");
-  std::vector<const SweepRow*> sorted;
-  for (const auto& r : rows) sorted.push_back(&r);
-  std::sort(sorted.begin(), sorted.end(), [](const SweepRow* a, const SweepRow* b) { return a->threshold < b->threshold; });
-  if (sorted.front()->overall.no_target_n == 0) {
-    return absl::InvalidArgumentError("no no-target expressions: the present threshold cannot be calibrated");
+absl::StatusOr<GateChoice> ChooseGates(const std::vector<SweepRow>& rows, double min_no_target) {
+  if (rows.empty()) return absl::InvalidArgumentError("no sweep rows to choose the gates from");
+  if (rows.front().overall.no_target_n == 0) {
+    return absl::InvalidArgumentError("no no-target expressions: the gates cannot be calibrated");
   }
-  for (const SweepRow* r : sorted) {
-    if (r->overall.no_target_accuracy >= min_no_target) return r->threshold;
+  // Lexicographic preference; `reaches` first, so any row that reaches the
+  // bar beats every row that does not.
+  const auto key = [&](const SweepRow& r) {
+    const bool reaches = r.overall.no_target_accuracy >= min_no_target;
+    return std::make_tuple(reaches, reaches ? 0.0 : r.overall.no_target_accuracy, r.overall.miou,
+                           -r.peak_threshold, -r.threshold);
+  };
+  const SweepRow* best = &rows.front();
+  for (const auto& r : rows) {
+    if (key(r) > key(*best)) best = &r;
   }
-  const SweepRow* best = sorted.front();
-  for (const SweepRow* r : sorted) {
-    if (r->overall.no_target_accuracy > best->overall.no_target_accuracy) best = r;
-  }
-  return best->threshold;
+  return GateChoice{best->threshold, best->peak_threshold};
 }
 
 std::string SweepMarkdown(const std::vector<SweepRow>& rows) {
   std::string md =
-      "| threshold | mIoU | P@0.5 | P@0.9 | no-target acc. | targets said absent | no-targets said present |\n"
-      "|---|---|---|---|---|---|---|\n";
+      "| present threshold | peak threshold | mIoU | P@0.5 | P@0.9 | no-target acc. | targets said absent | "
+      "no-targets said present |\n"
+      "|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     const auto& p = r.overall.precision;
-    absl::StrAppend(&md, absl::StrFormat("| %.2f | %.3f | %.3f | %.3f | %.3f | %d | %d |\n", r.threshold,
-                                         r.overall.miou, p.count("P@0.5") ? p.at("P@0.5") : 0.0,
+    absl::StrAppend(&md, absl::StrFormat("| %.2f | %.2f | %.3f | %.3f | %.3f | %.3f | %d | %d |\n", r.threshold,
+                                         r.peak_threshold, r.overall.miou, p.count("P@0.5") ? p.at("P@0.5") : 0.0,
                                          p.count("P@0.9") ? p.at("P@0.9") : 0.0, r.overall.no_target_accuracy,
                                          r.targets_said_absent, r.no_targets_said_present));
   }
