@@ -92,8 +92,9 @@ struct LsmsNetImpl : torch::nn::Module {
 
   // Inference composition: candidates from the all-lesions map, selection,
   // target-present and peak gating (config.present_threshold, peak_threshold;
-  // `gate` false: none, for a caller that gates on scores of its own). Returns B×S×S probabilities of the referred lesion(s)
-  // (the direct LSMS map when the selection head is off).
+  // `gate` false: none, for a caller that gates on scores of its own).
+  // Returns B×S×S probabilities of the referred lesion(s) (the direct LSMS
+  // map when the selection head is off).
   torch::Tensor ReferredProbability(const NetOutputs& out, const NetInputs& in, bool gate = true);
 
   // Contrastive embeddings (L2-normalised): visual pooled in `target` (B×S×S)

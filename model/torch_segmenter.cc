@@ -203,8 +203,10 @@ class TorchSegmenter final : public Segmenter {
       const float* src = pass.prob[i].data_ptr<float>();
       p.probability.data.assign(src, src + s * s);
       p.target_present = pass.present[i].item<float>();
-      const float peak = *std::max_element(p.probability.data.begin(), p.probability.data.end());
-      if (p.target_present < c.present_threshold || peak < c.peak_threshold) {
+      const bool below_peak =
+          c.peak_threshold > 0 &&
+          *std::max_element(p.probability.data.begin(), p.probability.data.end()) < c.peak_threshold;
+      if (p.target_present < c.present_threshold || below_peak) {
         std::fill(p.probability.data.begin(), p.probability.data.end(), 0.0f);
       }
       // Relevance over the expression's own tokens only.

@@ -242,7 +242,7 @@ int main(int argc, char** argv) {
       samples.push_back({ds->samples[i].kind, main_run->present_score[i], main_run->peak[i], &main_run->masks[i],
                          &ds->samples[i].mask_original});
     }
-    auto rows = eval::SweepPresentThreshold(samples, (*model)->config().present_threshold, sweep,
+    auto rows = eval::SweepGates(samples, (*model)->config().present_threshold, sweep,
                                             (*model)->config().peak_threshold, peak_sweep);
     if (!rows.ok()) {
       std::cerr << "lsms-eval: " << rows.status() << "\n";

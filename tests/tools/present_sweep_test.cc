@@ -18,7 +18,7 @@ std::vector<SweepSample> Samples() {
 }
 
 TEST(PresentSweepTest, GatesEachSampleOnItsReportedScore) {
-  auto rows = SweepPresentThreshold(Samples(), 0.02, {0.02, 0.4, 0.6, 0.95});
+  auto rows = SweepGates(Samples(), 0.02, {0.02, 0.4, 0.6, 0.95});
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->size(), 4u);
   // 0.02: everything open: IoUs 1, 0.5, 0, 1.
@@ -41,7 +41,7 @@ TEST(PresentSweepTest, GatesEachSampleOnItsReportedScore) {
 }
 
 TEST(PresentSweepTest, PeakGateEmptiesAnswersWhosePeakIsBelowIt) {
-  auto rows = SweepPresentThreshold(Samples(), 0.02, {0.02}, 0.0, {0.0, 0.58, 0.7});
+  auto rows = SweepGates(Samples(), 0.02, {0.02}, 0.0, {0.0, 0.58, 0.7});
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->size(), 3u);
   EXPECT_DOUBLE_EQ((*rows)[0].overall.miou, 2.5 / 4);  // no peak gate
@@ -56,7 +56,7 @@ TEST(PresentSweepTest, PeakGateEmptiesAnswersWhosePeakIsBelowIt) {
 }
 
 TEST(PresentSweepTest, SweepsEveryPairOrderedByPeakThenPresent) {
-  auto rows = SweepPresentThreshold(Samples(), 0.02, {0.02, 0.4}, 0.0, {0.0, 0.58});
+  auto rows = SweepGates(Samples(), 0.02, {0.02, 0.4}, 0.0, {0.0, 0.58});
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->size(), 4u);
   EXPECT_DOUBLE_EQ((*rows)[1].threshold, 0.4);
@@ -68,11 +68,11 @@ TEST(PresentSweepTest, SweepsEveryPairOrderedByPeakThenPresent) {
 }
 
 TEST(PresentSweepTest, RefusesThresholdsBelowTheRunsOwn) {
-  EXPECT_EQ(SweepPresentThreshold(Samples(), 0.2, {0.1}).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(SweepPresentThreshold(Samples(), 0.2, {1.0}).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(SweepPresentThreshold(Samples(), 0.2, {0.2}, 0.6, {0.5}).status().code(),
+  EXPECT_EQ(SweepGates(Samples(), 0.2, {0.1}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SweepGates(Samples(), 0.2, {1.0}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SweepGates(Samples(), 0.2, {0.2}, 0.6, {0.5}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(SweepPresentThreshold(Samples(), 0.2, {0.2}, 0.0, {1.0}).status().code(),
+  EXPECT_EQ(SweepGates(Samples(), 0.2, {0.2}, 0.0, {1.0}).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -113,7 +113,7 @@ TEST(PresentSweepTest, RuleFallsBackToTheHighestNoTargetAccuracy) {
 }
 
 TEST(PresentSweepTest, RuleAgreesWithTheSweepOfRealSamples) {
-  auto rows = SweepPresentThreshold(Samples(), 0.02, {0.02, 0.4, 0.6, 0.95}, 0.0, {0.0, 0.58});
+  auto rows = SweepGates(Samples(), 0.02, {0.02, 0.4, 0.6, 0.95}, 0.0, {0.0, 0.58});
   ASSERT_TRUE(rows.ok()) << rows.status();
   // No-target accuracy 1 at (0.6, 0) with mIoU 0.75, but (0.02, 0.58) keeps the location answer: 0.875.
   auto g = ChooseGates(*rows, 1.0);

@@ -17,25 +17,32 @@ nlohmann::json SweepRow::ToJson() const {
   return j;
 }
 
-absl::StatusOr<std::vector<SweepRow>> SweepPresentThreshold(const std::vector<SweepSample>& samples,
-                                                            double run_threshold,
-                                                            const std::vector<double>& thresholds,
-                                                            double run_peak, const std::vector<double>& peaks) {
+absl::StatusOr<std::vector<SweepRow>> SweepGates(const std::vector<SweepSample>& samples, double run_threshold,
+                                                 const std::vector<double>& thresholds, double run_peak,
+                                                 const std::vector<double>& peaks) {
   // Compared in float, as the segmenter gates.
   const auto as_gate = [](double t) { return static_cast<float>(t); };
-  for (double t : thresholds) {
-    // A mask already emptied at the run's threshold cannot be reopened.
-    if (!(as_gate(t) >= as_gate(run_threshold) && t < 1.0)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "present threshold %g cannot be swept from a run at %g (need [%g, 1))", t, run_threshold, run_threshold));
-    }
-  }
   const std::vector<double> peak_values = peaks.empty() ? std::vector<double>{run_peak} : peaks;
-  for (double p : peak_values) {
-    if (!(as_gate(p) >= as_gate(run_peak) && p < 1.0)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "peak threshold %g cannot be swept from a run at %g (need [%g, 1))", p, run_peak, run_peak));
+  // A mask already emptied at the run's gate cannot be reopened.
+  const auto check = [&](const char* name, const std::vector<double>& values, double run) -> absl::Status {
+    for (double v : values) {
+      if (!(as_gate(v) >= as_gate(run) && v < 1.0)) {
+        return absl::InvalidArgumentError(
+            absl::StrFormat("%s threshold %g cannot be swept from a run at %g (need [%g, 1))", name, v, run, run));
+      }
     }
+    return absl::OkStatus();
+  };
+  if (auto st = check("present", thresholds, run_threshold); !st.ok()) return st;
+  if (auto st = check("peak", peak_values, run_peak); !st.ok()) return st;
+  // A sample's score is its mask's or the empty mask's whatever the gates:
+  // both are computed once, not once per row.
+  std::vector<SampleScore> open_score, closed_score;
+  std::vector<bool> has_target;
+  for (const auto& s : samples) {
+    open_score.push_back(Score(*s.mask, *s.truth));
+    closed_score.push_back(Score(std::vector<uint8_t>(s.truth->size(), 0), *s.truth));
+    has_target.push_back(std::any_of(s.truth->begin(), s.truth->end(), [](uint8_t v) { return v != 0; }));
   }
   std::vector<SweepRow> rows;
   for (double p : peak_values) {
@@ -44,13 +51,11 @@ absl::StatusOr<std::vector<SweepRow>> SweepPresentThreshold(const std::vector<Sw
       row.threshold = t;
       row.peak_threshold = p;
       MetricAccumulator acc;
-      for (const auto& s : samples) {
-        const bool has_target = std::any_of(s.truth->begin(), s.truth->end(), [](uint8_t v) { return v != 0; });
-        const bool open = s.present >= as_gate(t) && s.peak >= as_gate(p);
-        row.targets_said_absent += has_target && !open;
-        row.no_targets_said_present += !has_target && open;
-        acc.Add(s.kind,
-                open ? Score(*s.mask, *s.truth) : Score(std::vector<uint8_t>(s.truth->size(), 0), *s.truth));
+      for (size_t i = 0; i < samples.size(); ++i) {
+        const bool open = samples[i].present >= as_gate(t) && samples[i].peak >= as_gate(p);
+        row.targets_said_absent += has_target[i] && !open;
+        row.no_targets_said_present += !has_target[i] && open;
+        acc.Add(samples[i].kind, open ? open_score[i] : closed_score[i]);
       }
       row.overall = acc.Overall();
       rows.push_back(std::move(row));

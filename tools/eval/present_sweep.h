@@ -43,11 +43,9 @@ struct SweepRow {
 // peak threshold (each in [run_peak, 1); empty: run_peak alone) on `samples`,
 // predicted with those run gates; rows ordered by peak, then present
 // threshold. InvalidArgument for a threshold the run cannot answer.
-absl::StatusOr<std::vector<SweepRow>> SweepPresentThreshold(const std::vector<SweepSample>& samples,
-                                                            double run_threshold,
-                                                            const std::vector<double>& thresholds,
-                                                            double run_peak = 0,
-                                                            const std::vector<double>& peaks = {});
+absl::StatusOr<std::vector<SweepRow>> SweepGates(const std::vector<SweepSample>& samples, double run_threshold,
+                                                 const std::vector<double>& thresholds, double run_peak = 0,
+                                                 const std::vector<double>& peaks = {});
 
 struct GateChoice {
   double present_threshold = 0;
