@@ -7,7 +7,11 @@
 #include "absl/strings/str_join.h"
 #include "tools/train/trainer.h"
 
-ABSL_FLAG(std::string, manifest, "data/synth/manifest.jsonl", "JSONL manifest (lsms-synth or real data).");
+ABSL_FLAG(std::string, manifest, "data/synth/manifest.jsonl",
+          "JSONL manifest (lsms-synth or real data), or several comma-separated: the train split of each "
+          "trains, the val split of each that has one validates.");
+ABSL_FLAG(std::string, val_manifest, "",
+          "Manifest(s) whose val split validates (e.g. a calibration benchmark); empty = --manifest.");
 ABSL_FLAG(std::string, out, "runs/nano", "Output folder: best/last checkpoints, log.csv.");
 ABSL_FLAG(std::string, preset, "nano", "nano, tiny or base.");
 ABSL_FLAG(int, input_size, 0, "Training resolution (multiple of 32); 0 = the preset's.");
@@ -52,6 +56,7 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   lsms::train::TrainOptions o;
   o.manifest = absl::GetFlag(FLAGS_manifest);
+  o.val_manifest = absl::GetFlag(FLAGS_val_manifest);
   o.out_dir = absl::GetFlag(FLAGS_out);
   o.preset = absl::GetFlag(FLAGS_preset);
   o.input_size = absl::GetFlag(FLAGS_input_size);

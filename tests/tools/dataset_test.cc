@@ -2,6 +2,7 @@
 // views of each slice, with targets on each view's grid.
 #include "tools/train/dataset.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <numeric>
 
@@ -90,6 +91,53 @@ TEST_F(DatasetTest, EveryNthSliceIsAlsoKeptWhole) {
   auto two = train::LoadDataset({Manifest(), "train", 2, false, 0.1f, 2}, Config());
   ASSERT_TRUE(two.ok());
   EXPECT_EQ(two->images.size(), 3u);
+}
+
+TEST_F(DatasetTest, TrainingLoadsCanDropOriginalResolutionMasks) {
+  train::LoadOptions o{Manifest(), "train", 0, false};
+  o.keep_original_masks = false;
+  auto lean = train::LoadDataset(o, Config());
+  auto full = train::LoadDataset({Manifest(), "train", 0, false}, Config());
+  ASSERT_TRUE(lean.ok() && full.ok());
+  ASSERT_EQ(lean->samples.size(), full->samples.size());
+  for (size_t s = 0; s < lean->samples.size(); ++s) {
+    EXPECT_TRUE(lean->samples[s].mask_original.empty());
+    EXPECT_EQ(lean->samples[s].mask, full->samples[s].mask);
+    EXPECT_EQ(lean->samples[s].group, full->samples[s].group);
+  }
+  EXPECT_TRUE(lean->images[0].all_lesions_original.empty());
+  EXPECT_FALSE(full->images[0].all_lesions_original.empty());
+}
+
+TEST_F(DatasetTest, SeveralManifestsLoadAsOneWithShiftedIndices) {
+  auto one = train::LoadDataset({Manifest(), "train", 0, false}, Config());
+  auto two = train::LoadDatasets({Manifest() + "," + Manifest(), "train", 0, false}, Config());
+  ASSERT_TRUE(one.ok() && two.ok()) << two.status();
+  const size_t n = one->samples.size(), m = one->images.size();
+  ASSERT_EQ(two->images.size(), 2 * m);
+  ASSERT_EQ(two->samples.size(), 2 * n);
+  int max_group = 0;
+  for (size_t s = 0; s < n; ++s) max_group = std::max(max_group, one->samples[s].group);
+  for (size_t s = 0; s < n; ++s) {
+    const auto& a = two->samples[s];
+    const auto& b = two->samples[n + s];
+    EXPECT_EQ(b.image, a.image + static_cast<int>(m));
+    EXPECT_EQ(b.group, a.group + max_group + 1);  // no group spans the two manifests
+    EXPECT_EQ(b.mask, a.mask);
+    EXPECT_EQ(b.expression, a.expression);
+  }
+  for (const auto& [kind, idx] : one->by_kind) {
+    ASSERT_EQ(two->by_kind.at(kind).size(), 2 * idx.size()) << kind;
+    EXPECT_EQ(two->by_kind.at(kind)[idx.size()], idx[0] + static_cast<int>(n)) << kind;
+  }
+}
+
+TEST_F(DatasetTest, ManifestsWithoutTheSplitAreSkippedButNoneAtAllIsAnError) {
+  // The generated benchmark is all train: no val split anywhere.
+  auto none = train::LoadDatasets({Manifest() + "," + Manifest(), "val", 0, false}, Config());
+  EXPECT_TRUE(absl::IsInvalidArgument(none.status())) << none.status();
+  auto missing = train::LoadDatasets({Manifest() + ",/nonexistent/manifest.jsonl", "train", 0, false}, Config());
+  EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "tools/train/dataset.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -8,7 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/png_codec.h"
 #include "common/status_macros.h"
 #include "model/liver_roi.h"
@@ -41,7 +44,7 @@ namespace {
 // One view of a decoded slice: preprocessed on `box`, targets on its grid.
 ImageEntry MakeEntry(const std::string& path, const std::string& id, const DecodedSlice& slice,
                      const PngImage* labels, const PngImage* liver, const Letterbox& box,
-                     const ModelConfig& config, std::shared_ptr<const Image> kept_hu) {
+                     const ModelConfig& config, std::shared_ptr<const Image> kept_hu, bool keep_original) {
   ImageEntry e;
   e.path = path;
   e.id = id;
@@ -52,8 +55,10 @@ ImageEntry MakeEntry(const std::string& path, const std::string& id, const Decod
   }
   if (labels) {
     std::set<int> ids(labels->pixels.begin(), labels->pixels.end());
-    e.all_lesions_original.assign(labels->pixels.size(), 0);
-    for (size_t i = 0; i < labels->pixels.size(); ++i) e.all_lesions_original[i] = labels->pixels[i] != 0;
+    if (keep_original) {
+      e.all_lesions_original.assign(labels->pixels.size(), 0);
+      for (size_t i = 0; i < labels->pixels.size(); ++i) e.all_lesions_original[i] = labels->pixels[i] != 0;
+    }
     for (int lesion : ids) {
       if (lesion == 0) continue;
       std::vector<uint8_t> m(labels->pixels.size());
@@ -148,7 +153,7 @@ absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfi
         views.push_back(static_cast<int>(ds.images.size()));
         ds.images.push_back(MakeEntry(image_path, j.value("image_id", image_path), *slice,
                                       labels ? &*labels : nullptr, liver ? &*liver : nullptr, box, config,
-                                      kept_hu));
+                                      kept_hu, options.keep_original_masks));
         ds.images.back().lesions = facts;
       }
       ++distinct_images;
@@ -166,17 +171,18 @@ absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfi
         return absl::InvalidArgumentError(absl::StrCat(j["mask"].get<std::string>(), ": mask is ", mask.width, "x",
                                                        mask.height, ", image is ", img.box.cols, "x", img.box.rows));
       }
-      s.mask_original.resize(mask.pixels.size());
-      for (size_t i = 0; i < mask.pixels.size(); ++i) s.mask_original[i] = mask.pixels[i] != 0;
-      s.mask = ToModelMask(s.mask_original, mask.height, mask.width, img.box);
+      std::vector<uint8_t> original(mask.pixels.size());
+      for (size_t i = 0; i < mask.pixels.size(); ++i) original[i] = mask.pixels[i] != 0;
+      s.mask = ToModelMask(original, mask.height, mask.width, img.box);
       // Samples of one view with the same target set are positives of each other.
       std::string key;
       if (!s.targets.empty() || j.contains("targets")) {
         for (int t : s.targets) absl::StrAppend(&key, t, ",");
       } else {
-        key = std::to_string(std::hash<std::string_view>()(std::string_view(
-            reinterpret_cast<const char*>(s.mask_original.data()), s.mask_original.size())));
+        key = std::to_string(std::hash<std::string_view>()(
+            std::string_view(reinterpret_cast<const char*>(original.data()), original.size())));
       }
+      if (options.keep_original_masks) s.mask_original = std::move(original);
       auto g = groups.emplace(std::make_pair(s.image, key), static_cast<int>(groups.size())).first;
       s.group = g->second;
       ds.by_kind[s.kind].push_back(static_cast<int>(ds.samples.size()));
@@ -187,6 +193,42 @@ absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfi
     return absl::InvalidArgumentError(absl::StrCat(options.manifest, ": no samples in split '", options.split, "'"));
   }
   return ds;
+}
+
+absl::StatusOr<Dataset> LoadDatasets(const LoadOptions& options, const ModelConfig& config) {
+  Dataset all;
+  for (absl::string_view manifest : absl::StrSplit(options.manifest, ',', absl::SkipEmpty())) {
+    LoadOptions one = options;
+    one.manifest = std::string(manifest);
+    auto ds = LoadDataset(one, config);
+    // Extra training manifests need not have a validation split.
+    if (absl::IsInvalidArgument(ds.status()) && absl::StrContains(ds.status().message(), "no samples in split")) {
+      continue;
+    }
+    if (!ds.ok()) return ds.status();
+    AppendDataset(*std::move(ds), &all);
+  }
+  if (all.samples.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(options.manifest, ": no samples in split '", options.split, "'"));
+  }
+  return all;
+}
+
+void AppendDataset(Dataset from, Dataset* into) {
+  const int image_offset = static_cast<int>(into->images.size());
+  const int sample_offset = static_cast<int>(into->samples.size());
+  int group_offset = 0;
+  for (const Sample& s : into->samples) group_offset = std::max(group_offset, s.group + 1);
+  for (auto& img : from.images) into->images.push_back(std::move(img));
+  for (auto& s : from.samples) {
+    s.image += image_offset;
+    s.group += group_offset;
+    into->samples.push_back(std::move(s));
+  }
+  for (auto& [kind, indices] : from.by_kind) {
+    auto& dst = into->by_kind[kind];
+    for (int i : indices) dst.push_back(i + sample_offset);
+  }
 }
 
 }  // namespace lsms::train

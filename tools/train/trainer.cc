@@ -379,7 +379,9 @@ absl::Status Train(const TrainOptions& o) {
       if (o.candidate_relation_heads >= 0) info.config.candidate_relation_heads = o.candidate_relation_heads;
       if (o.candidate_liver_frame >= 0) info.config.candidate_liver_frame = o.candidate_liver_frame == 1;
       if (o.roi_margin >= 0) info.config.roi_margin = o.roi_margin;
-      const std::string vocab_path = o.vocab.empty() ? (fs::path(o.manifest).parent_path() / "vocab.txt").string() : o.vocab;
+      const std::string first_manifest = o.manifest.substr(0, o.manifest.find(','));
+      const std::string vocab_path =
+          o.vocab.empty() ? (fs::path(first_manifest).parent_path() / "vocab.txt").string() : o.vocab;
       LSMS_ASSIGN_OR_RETURN(info.vocab, ReadFile(vocab_path));
       LSMS_ASSIGN_OR_RETURN(auto tok, Tokenizer::FromVocabText(info.vocab));
       info.config.vocab_size = tok->vocab_size();
@@ -392,13 +394,17 @@ absl::Status Train(const TrainOptions& o) {
       info.provenance.version = absl::StrCat(info.config.preset, "-s", o.seed);
     }
     info.provenance.data = absl::StrCat("manifest ", o.manifest);
+    if (!o.val_manifest.empty()) absl::StrAppend(&info.provenance.data, "; validation ", o.val_manifest);
     LSMS_ASSIGN_OR_RETURN(auto tok, Tokenizer::FromVocabText(info.vocab));
     std::cerr << "lsms-train: loading data...\n";
     // Validation sees what pass 2 sees: liver regions (from the true liver).
     LoadOptions train_load{o.manifest, "train", 0, false, info.config.roi_margin, o.whole_every};
-    LoadOptions val_load{o.manifest, "val", static_cast<size_t>(o.val_images), false, info.config.roi_margin, 0};
-    LSMS_ASSIGN_OR_RETURN(Dataset train, LoadDataset(train_load, info.config));
-    LSMS_ASSIGN_OR_RETURN(Dataset val, LoadDataset(val_load, info.config));
+    train_load.keep_original_masks = false;  // training scores on the model grid only
+    LoadOptions val_load{o.val_manifest.empty() ? o.manifest : o.val_manifest, "val",
+                         static_cast<size_t>(o.val_images), false, info.config.roi_margin, 0};
+    val_load.keep_original_masks = false;
+    LSMS_ASSIGN_OR_RETURN(Dataset train, LoadDatasets(train_load, info.config));
+    LSMS_ASSIGN_OR_RETURN(Dataset val, LoadDatasets(val_load, info.config));
     std::cerr << "lsms-train: " << train.images.size() << " train images, " << train.samples.size()
               << " expressions; " << val.samples.size() << " val expressions\n";
     ModelConfig config = info.config;  // copied before `info` is moved below

@@ -14,7 +14,11 @@
 namespace lsms::train {
 
 struct TrainOptions {
+  // One manifest or several, comma-separated: training uses the train split
+  // of each, validation the val split of those that have one.
   std::string manifest;
+  // Validation manifest(s) (their val split); empty = `manifest`.
+  std::string val_manifest;
   std::string out_dir = "runs/nano";
   std::string preset = "nano";
   int input_size = 0;             // 0 = preset's
