@@ -71,5 +71,45 @@ TEST(TrainerTest, AFewStepsLowerTheLossAndWriteCheckpoints) {
   fs::remove_all(dir);
 }
 
+TEST(TrainerTest, TrainsOnSeveralManifestsAndValidatesOnAnother) {
+  const fs::path dir = fs::temp_directory_path() / ("lsms_train_multi_" + std::to_string(::getpid()));
+  auto write = [&](const std::string& name, uint64_t seed, double val_fraction) {
+    synth::BenchmarkOptions b;
+    b.out_dir = (dir / name).string();
+    b.images = 4;
+    b.size = 128;
+    b.seed = seed;
+    b.val_fraction = val_fraction;
+    b.test_fraction = 0.0;
+    return synth::WriteBenchmark(b).ok();
+  };
+  ASSERT_TRUE(write("a", 3, 0.0));      // training slices only
+  ASSERT_TRUE(write("b", 4, 0.0));      // more training slices
+  ASSERT_TRUE(write("calib", 5, 1.0));  // validation only
+  train::TrainOptions o;
+  o.manifest = (dir / "a" / "manifest.jsonl").string() + "," + (dir / "b" / "manifest.jsonl").string();
+  o.val_manifest = (dir / "calib" / "manifest.jsonl").string();
+  o.out_dir = (dir / "run").string();
+  o.input_size = 64;
+  o.steps = 2;
+  o.warmup = 1;
+  o.images_per_batch = 2;
+  o.expressions_per_image = 2;
+  o.val_every = 2;
+  o.val_images = 2;
+  ASSERT_TRUE(train::Train(o).ok());
+  auto ckpt = LoadCheckpoint((dir / "run" / "last.safetensors").string());
+  ASSERT_TRUE(ckpt.ok()) << ckpt.status();
+  EXPECT_NE(ckpt->info.provenance.data.find(o.manifest), std::string::npos) << ckpt->info.provenance.data;
+  EXPECT_NE(ckpt->info.provenance.data.find("validation " + o.val_manifest), std::string::npos)
+      << ckpt->info.provenance.data;
+  // Validating on manifests that have no val split is an error, not a silent skip.
+  o.val_manifest = o.manifest;
+  o.out_dir = (dir / "run2").string();
+  auto st = train::Train(o);
+  EXPECT_TRUE(absl::IsInvalidArgument(st)) << st;
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace lsms
