@@ -136,7 +136,8 @@ TEST_F(DatasetTest, ManifestsWithoutTheSplitAreSkippedButNoneAtAllIsAnError) {
   // The generated benchmark is all train: no val split anywhere.
   auto none = train::LoadDatasets({Manifest() + "," + Manifest(), "val", 0, false}, Config());
   EXPECT_TRUE(absl::IsInvalidArgument(none.status())) << none.status();
-  auto missing = train::LoadDatasets({Manifest() + ",/nonexistent/manifest.jsonl", "train", 0, false}, Config());
+  auto missing =
+      train::LoadDatasets({Manifest() + ",/nonexistent/manifest.jsonl", "train", 0, false}, Config());
   EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
 }
 

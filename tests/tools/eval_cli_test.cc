@@ -60,7 +60,8 @@ TEST_F(EvalCliTest, SweepAgreesWithARunAtEachThreshold) {
   EXPECT_DOUBLE_EQ(rows[0]["mIoU"].get<double>(), sweep["model"]["overall"]["mIoU"].get<double>());
   for (int i : {1, 2}) {
     const double t = rows[i]["threshold"].get<double>();
-    const auto single = Eval("at" + std::to_string(i), "--present_threshold " + std::to_string(t) + " --peak_threshold 0");
+    const auto single =
+        Eval("at" + std::to_string(i), "--present_threshold " + std::to_string(t) + " --peak_threshold 0");
     ASSERT_FALSE(single.is_null());
     const auto& m = single["model"]["overall"];
     EXPECT_NEAR(rows[i]["mIoU"].get<double>(), m["mIoU"].get<double>(), 1e-9) << "threshold " << t;

@@ -9,7 +9,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/png_codec.h"
@@ -57,7 +56,9 @@ ImageEntry MakeEntry(const std::string& path, const std::string& id, const Decod
     std::set<int> ids(labels->pixels.begin(), labels->pixels.end());
     if (keep_original) {
       e.all_lesions_original.assign(labels->pixels.size(), 0);
-      for (size_t i = 0; i < labels->pixels.size(); ++i) e.all_lesions_original[i] = labels->pixels[i] != 0;
+      for (size_t i = 0; i < labels->pixels.size(); ++i) {
+        e.all_lesions_original[i] = labels->pixels[i] != 0;
+      }
     }
     for (int lesion : ids) {
       if (lesion == 0) continue;
@@ -104,7 +105,15 @@ std::vector<Letterbox> Views(const LoadOptions& options, const DecodedSlice& sli
 
 }  // namespace
 
-absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfig& config) {
+namespace {
+
+absl::Status NoSamples(const LoadOptions& options) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(options.manifest, ": no samples in split '", options.split, "'"));
+}
+
+// The samples of one manifest's split; none is not an error here.
+absl::StatusOr<Dataset> LoadManifest(const LoadOptions& options, const ModelConfig& config) {
   LSMS_RETURN_IF_ERROR(InitDicomCodecs());
   std::ifstream in(options.manifest);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open manifest ", options.manifest));
@@ -189,9 +198,14 @@ absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfi
       ds.samples.push_back(std::move(s));
     }
   }
-  if (ds.samples.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(options.manifest, ": no samples in split '", options.split, "'"));
-  }
+  return ds;
+}
+
+}  // namespace
+
+absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfig& config) {
+  LSMS_ASSIGN_OR_RETURN(Dataset ds, LoadManifest(options, config));
+  if (ds.samples.empty()) return NoSamples(options);
   return ds;
 }
 
@@ -200,17 +214,11 @@ absl::StatusOr<Dataset> LoadDatasets(const LoadOptions& options, const ModelConf
   for (absl::string_view manifest : absl::StrSplit(options.manifest, ',', absl::SkipEmpty())) {
     LoadOptions one = options;
     one.manifest = std::string(manifest);
-    auto ds = LoadDataset(one, config);
-    // Extra training manifests need not have a validation split.
-    if (absl::IsInvalidArgument(ds.status()) && absl::StrContains(ds.status().message(), "no samples in split")) {
-      continue;
-    }
-    if (!ds.ok()) return ds.status();
-    AppendDataset(*std::move(ds), &all);
+    // Extra training manifests need not have a validation split: empty ones add nothing.
+    LSMS_ASSIGN_OR_RETURN(Dataset ds, LoadManifest(one, config));
+    AppendDataset(std::move(ds), &all);
   }
-  if (all.samples.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(options.manifest, ": no samples in split '", options.split, "'"));
-  }
+  if (all.samples.empty()) return NoSamples(options);
   return all;
 }
 
