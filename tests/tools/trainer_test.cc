@@ -17,16 +17,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A small generated benchmark (128 px slices, no test split) in `out`.
+bool WriteBenchmark(const fs::path& out, int images, uint64_t seed, double val_fraction) {
+  synth::BenchmarkOptions b;
+  b.out_dir = out.string();
+  b.images = images;
+  b.size = 128;
+  b.seed = seed;
+  b.val_fraction = val_fraction;
+  b.test_fraction = 0.0;
+  return synth::WriteBenchmark(b).ok();
+}
+
 TEST(TrainerTest, AFewStepsLowerTheLossAndWriteCheckpoints) {
   const fs::path dir = fs::temp_directory_path() / ("lsms_train_" + std::to_string(::getpid()));
-  synth::BenchmarkOptions b;
-  b.out_dir = (dir / "data").string();
-  b.images = 10;
-  b.size = 128;
-  b.seed = 3;
-  b.val_fraction = 0.2;
-  b.test_fraction = 0.0;
-  ASSERT_TRUE(synth::WriteBenchmark(b).ok());
+  ASSERT_TRUE(WriteBenchmark(dir / "data", /*images=*/10, /*seed=*/3, /*val_fraction=*/0.2));
   train::TrainOptions o;
   o.manifest = (dir / "data" / "manifest.jsonl").string();
   o.out_dir = (dir / "run").string();
@@ -73,19 +78,9 @@ TEST(TrainerTest, AFewStepsLowerTheLossAndWriteCheckpoints) {
 
 TEST(TrainerTest, TrainsOnSeveralManifestsAndValidatesOnAnother) {
   const fs::path dir = fs::temp_directory_path() / ("lsms_train_multi_" + std::to_string(::getpid()));
-  auto write = [&](const std::string& name, uint64_t seed, double val_fraction) {
-    synth::BenchmarkOptions b;
-    b.out_dir = (dir / name).string();
-    b.images = 4;
-    b.size = 128;
-    b.seed = seed;
-    b.val_fraction = val_fraction;
-    b.test_fraction = 0.0;
-    return synth::WriteBenchmark(b).ok();
-  };
-  ASSERT_TRUE(write("a", 3, 0.0));      // training slices only
-  ASSERT_TRUE(write("b", 4, 0.0));      // more training slices
-  ASSERT_TRUE(write("calib", 5, 1.0));  // validation only
+  ASSERT_TRUE(WriteBenchmark(dir / "a", 4, 3, 0.0));      // training slices only
+  ASSERT_TRUE(WriteBenchmark(dir / "b", 4, 4, 0.0));      // more training slices
+  ASSERT_TRUE(WriteBenchmark(dir / "calib", 4, 5, 1.0));  // validation only
   train::TrainOptions o;
   o.manifest = (dir / "a" / "manifest.jsonl").string() + "," + (dir / "b" / "manifest.jsonl").string();
   o.val_manifest = (dir / "calib" / "manifest.jsonl").string();
