@@ -133,7 +133,26 @@ TEST_F(DatasetTest, SeveralManifestsLoadAsOneWithShiftedIndices) {
 }
 
 TEST_F(DatasetTest, ManifestsWithoutTheSplitAreSkippedButNoneAtAllIsAnError) {
-  // The generated benchmark is all train: no val split anywhere.
+  // A second, validation-only benchmark beside the all-train one.
+  synth::BenchmarkOptions b;
+  b.out_dir = (*dir_ / "val_only").string();
+  b.images = 2;
+  b.seed = 6;
+  b.val_fraction = 1.0;
+  b.test_fraction = 0.0;
+  ASSERT_TRUE(synth::WriteBenchmark(b).ok());
+  const std::string val_only = (*dir_ / "val_only" / "manifest.jsonl").string();
+  const std::string both = Manifest() + "," + val_only;
+  auto val = train::LoadDatasets({both, "val", 0, false}, Config());
+  auto val_alone = train::LoadDataset({val_only, "val", 0, false}, Config());
+  ASSERT_TRUE(val.ok() && val_alone.ok()) << val.status();
+  EXPECT_EQ(val->images.size(), 2u);
+  EXPECT_EQ(val->samples.size(), val_alone->samples.size());
+  auto train_split = train::LoadDatasets({both, "train", 0, false}, Config());
+  auto train_alone = train::LoadDataset({Manifest(), "train", 0, false}, Config());
+  ASSERT_TRUE(train_split.ok() && train_alone.ok());
+  EXPECT_EQ(train_split->samples.size(), train_alone->samples.size());
+  // The all-train benchmark twice: no val split anywhere.
   auto none = train::LoadDatasets({Manifest() + "," + Manifest(), "val", 0, false}, Config());
   EXPECT_TRUE(absl::IsInvalidArgument(none.status())) << none.status();
   auto missing =
