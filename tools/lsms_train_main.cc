@@ -44,6 +44,9 @@ ABSL_FLAG(double, clip, 1.0, "Gradient-norm clipping.");
 ABSL_FLAG(double, predicted_selection, 1.0,
           "Weight of the selection loss on the candidates inference sees (components of the model's own "
           "all-lesions map); 0 = ground-truth instances only.");
+ABSL_FLAG(double, aux_weight, 0.5,
+          "Weight of the all-lesions and liver heads' loss; the all-lesions map delimits the selection "
+          "head's candidates (legs up to 15: 0.5).");
 ABSL_FLAG(int, val_every, 250, "Validate (and checkpoint) every N steps.");
 ABSL_FLAG(int, val_images, 60, "Validation images used.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of initialisation, sampling and augmentation.");
@@ -79,6 +82,7 @@ int main(int argc, char** argv) {
   o.schedule = absl::GetFlag(FLAGS_schedule);
   o.clip = absl::GetFlag(FLAGS_clip);
   o.predicted_selection = absl::GetFlag(FLAGS_predicted_selection);
+  o.aux_weight = absl::GetFlag(FLAGS_aux_weight);
   o.val_every = absl::GetFlag(FLAGS_val_every);
   o.val_images = absl::GetFlag(FLAGS_val_images);
   o.seed = absl::GetFlag(FLAGS_seed);

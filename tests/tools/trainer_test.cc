@@ -5,9 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "model/checkpoint.h"
 #include "tools/synth/benchmark_writer.h"
@@ -103,6 +106,49 @@ TEST(TrainerTest, TrainsOnSeveralManifestsAndValidatesOnAnother) {
   o.out_dir = (dir / "run2").string();
   auto st = train::Train(o);
   EXPECT_TRUE(absl::IsInvalidArgument(st)) << st;
+  fs::remove_all(dir);
+}
+
+// The first step's logged terms (loss, ..., aux, ...) of a one-step run.
+std::vector<double> FirstStepTerms(const fs::path& run) {
+  std::ifstream csv(run / "log.csv");
+  std::string header, line;
+  std::getline(csv, header);
+  std::getline(csv, line);
+  std::vector<double> terms;
+  for (absl::string_view f : absl::StrSplit(line, ',')) {
+    double v = 0;
+    terms.push_back(absl::SimpleAtod(f, &v) ? v : 0.0);
+  }
+  return terms;
+}
+
+TEST(TrainerTest, AuxWeightScalesTheAllLesionsLossInTheTotal) {
+  const fs::path dir = fs::temp_directory_path() / ("lsms_train_aux_" + std::to_string(::getpid()));
+  ASSERT_TRUE(WriteBenchmark(dir / "data", 4, 6, 0.5));
+  train::TrainOptions o;
+  o.manifest = (dir / "data" / "manifest.jsonl").string();
+  o.input_size = 64;
+  o.steps = 1;
+  o.warmup = 1;
+  o.images_per_batch = 2;
+  o.expressions_per_image = 2;
+  o.val_every = 1;
+  o.val_images = 1;
+  o.augment = false;
+  o.out_dir = (dir / "a").string();
+  o.aux_weight = 0.5;
+  ASSERT_TRUE(train::Train(o).ok());
+  o.out_dir = (dir / "b").string();
+  o.aux_weight = 2.0;
+  ASSERT_TRUE(train::Train(o).ok());
+  // Columns: step, lr, loss, bce, dice, contrastive, present, aux, ...
+  const auto a = FirstStepTerms(dir / "a"), b = FirstStepTerms(dir / "b");
+  ASSERT_GE(a.size(), 8u);
+  ASSERT_GE(b.size(), 8u);
+  EXPECT_NEAR(a[7], b[7], 1e-3);  // same weights, same batch: the same aux term
+  EXPECT_GT(a[7], 0.01);
+  EXPECT_NEAR(b[2] - a[2], 1.5 * a[7], 2e-3);
   fs::remove_all(dir);
 }
 

@@ -271,11 +271,13 @@ absl::Status Trainer::Run() {
   net_->train();
   const auto t0 = Clock::now();
   double ema = 0;
+  LossWeights weights;
+  weights.aux = o_.aux_weight;
   for (int step = start; step < o_.steps; ++step) {
     SetLearningRate(step);
     Built b = MakeBatch(rng);
     auto out = net_->forward(b.in);
-    LossTerms l = ComputeLosses(*net_, out, b.targets, LossWeights{});
+    LossTerms l = ComputeLosses(*net_, out, b.targets, weights);
     // The selection head also learns on the candidates inference will give
     // it: fragments, merged lesions and spurious blobs included.
     torch::Tensor pred_sel = torch::zeros({});

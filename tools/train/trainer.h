@@ -56,6 +56,10 @@ struct TrainOptions {
   // PredictedCandidateLoss), beside the one on ground-truth instances;
   // 0 = ground-truth instances only (legs before the option).
   double predicted_selection = 1.0;
+  // Weight of the text-free all-lesions and liver heads' loss (LossWeights::
+  // aux): the all-lesions map delimits the selection head's candidates, so a
+  // higher weight trades referred-map fit for candidate recall.
+  double aux_weight = 0.5;
   int val_every = 250;
   int val_images = 60;
   uint64_t seed = 1;
