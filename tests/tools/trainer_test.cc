@@ -79,22 +79,30 @@ TEST(TrainerTest, AFewStepsLowerTheLossAndWriteCheckpoints) {
   fs::remove_all(dir);
 }
 
+// Options of a run of `steps` tiny steps (64 px, 2 images × 2 expressions)
+// that validates on 2 images once, at its end.
+train::TrainOptions TinyRun(const std::string& manifest, int steps, const fs::path& out) {
+  train::TrainOptions o;
+  o.manifest = manifest;
+  o.out_dir = out.string();
+  o.input_size = 64;
+  o.steps = steps;
+  o.warmup = 1;
+  o.images_per_batch = 2;
+  o.expressions_per_image = 2;
+  o.val_every = steps;
+  o.val_images = 2;
+  return o;
+}
+
 TEST(TrainerTest, TrainsOnSeveralManifestsAndValidatesOnAnother) {
   const fs::path dir = fs::temp_directory_path() / ("lsms_train_multi_" + std::to_string(::getpid()));
   ASSERT_TRUE(WriteBenchmark(dir / "a", 4, 3, 0.0));      // training slices only
   ASSERT_TRUE(WriteBenchmark(dir / "b", 4, 4, 0.0));      // more training slices
   ASSERT_TRUE(WriteBenchmark(dir / "calib", 4, 5, 1.0));  // validation only
-  train::TrainOptions o;
-  o.manifest = (dir / "a" / "manifest.jsonl").string() + "," + (dir / "b" / "manifest.jsonl").string();
+  train::TrainOptions o = TinyRun(
+      (dir / "a" / "manifest.jsonl").string() + "," + (dir / "b" / "manifest.jsonl").string(), 2, dir / "run");
   o.val_manifest = (dir / "calib" / "manifest.jsonl").string();
-  o.out_dir = (dir / "run").string();
-  o.input_size = 64;
-  o.steps = 2;
-  o.warmup = 1;
-  o.images_per_batch = 2;
-  o.expressions_per_image = 2;
-  o.val_every = 2;
-  o.val_images = 2;
   ASSERT_TRUE(train::Train(o).ok());
   auto ckpt = LoadCheckpoint((dir / "run" / "last.safetensors").string());
   ASSERT_TRUE(ckpt.ok()) << ckpt.status();
@@ -126,17 +134,8 @@ std::vector<double> FirstStepTerms(const fs::path& run) {
 TEST(TrainerTest, AuxWeightScalesTheAllLesionsLossInTheTotal) {
   const fs::path dir = fs::temp_directory_path() / ("lsms_train_aux_" + std::to_string(::getpid()));
   ASSERT_TRUE(WriteBenchmark(dir / "data", 4, 6, 0.5));
-  train::TrainOptions o;
-  o.manifest = (dir / "data" / "manifest.jsonl").string();
-  o.input_size = 64;
-  o.steps = 1;
-  o.warmup = 1;
-  o.images_per_batch = 2;
-  o.expressions_per_image = 2;
-  o.val_every = 1;
-  o.val_images = 1;
+  train::TrainOptions o = TinyRun((dir / "data" / "manifest.jsonl").string(), 1, dir / "a");
   o.augment = false;
-  o.out_dir = (dir / "a").string();
   o.aux_weight = 0.5;
   ASSERT_TRUE(train::Train(o).ok());
   o.out_dir = (dir / "b").string();
