@@ -19,14 +19,18 @@ class DatasetTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new fs::path(fs::temp_directory_path() / ("lsms_dataset_" + std::to_string(::getpid())));
+    ASSERT_TRUE(WriteBenchmark("data", /*images=*/4, /*seed=*/5, /*val_fraction=*/0.0));
+  }
+  // A generated benchmark of 512 px slices, no test split, in dir_/name.
+  static bool WriteBenchmark(const std::string& name, int images, uint64_t seed, double val_fraction) {
     synth::BenchmarkOptions b;
-    b.out_dir = (*dir_ / "data").string();
-    b.images = 4;
+    b.out_dir = (*dir_ / name).string();
+    b.images = images;
     b.size = 512;
-    b.seed = 5;
-    b.val_fraction = 0.0;
+    b.seed = seed;
+    b.val_fraction = val_fraction;
     b.test_fraction = 0.0;
-    ASSERT_TRUE(synth::WriteBenchmark(b).ok());
+    return synth::WriteBenchmark(b).ok();
   }
   static void TearDownTestSuite() {
     fs::remove_all(*dir_);
@@ -134,13 +138,7 @@ TEST_F(DatasetTest, SeveralManifestsLoadAsOneWithShiftedIndices) {
 
 TEST_F(DatasetTest, ManifestsWithoutTheSplitAreSkippedButNoneAtAllIsAnError) {
   // A second, validation-only benchmark beside the all-train one.
-  synth::BenchmarkOptions b;
-  b.out_dir = (*dir_ / "val_only").string();
-  b.images = 2;
-  b.seed = 6;
-  b.val_fraction = 1.0;
-  b.test_fraction = 0.0;
-  ASSERT_TRUE(synth::WriteBenchmark(b).ok());
+  ASSERT_TRUE(WriteBenchmark("val_only", /*images=*/2, /*seed=*/6, /*val_fraction=*/1.0));
   const std::string val_only = (*dir_ / "val_only" / "manifest.jsonl").string();
   const std::string both = Manifest() + "," + val_only;
   auto val = train::LoadDatasets({both, "val", 0, false}, Config());

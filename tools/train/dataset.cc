@@ -36,10 +36,6 @@ std::vector<uint8_t> ToModelMask(const std::vector<uint8_t>& m, int rows, int co
   return r;
 }
 
-}  // namespace
-
-namespace {
-
 // One view of a decoded slice: preprocessed on `box`, targets on its grid.
 ImageEntry MakeEntry(const std::string& path, const std::string& id, const DecodedSlice& slice,
                      const PngImage* labels, const PngImage* liver, const Letterbox& box,
@@ -102,10 +98,6 @@ std::vector<Letterbox> Views(const LoadOptions& options, const DecodedSlice& sli
   }
   return views;
 }
-
-}  // namespace
-
-namespace {
 
 absl::Status NoSamples(const LoadOptions& options) {
   return absl::InvalidArgumentError(
