@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include <torch/torch.h>
@@ -104,6 +105,23 @@ std::vector<std::pair<std::string, torch::Tensor>> NamedState(torch::nn::Module&
   return out;
 }
 
+// The tensors of `net` to load from `file`: all but those of modules the file
+// predates (a name under one of `new_module_prefixes` that the file lacks).
+std::vector<std::pair<std::string, torch::Tensor>> LoadTargets(
+    const SafetensorsFile& file, torch::nn::Module& net, const std::vector<std::string>& new_module_prefixes) {
+  auto targets = NamedState(net);
+  auto is_new = [&](const std::string& name) {
+    for (const auto& p : new_module_prefixes) {
+      if (absl::StartsWith(name, p) && !file.tensors.count(name)) return true;
+    }
+    return false;
+  };
+  targets.erase(std::remove_if(targets.begin(), targets.end(),
+                               [&](const auto& t) { return is_new(t.first); }),
+                targets.end());
+  return targets;
+}
+
 }  // namespace
 
 absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(const SafetensorsFile& file) {
@@ -140,17 +158,48 @@ absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& net,
 
 absl::Status LoadWeights(const SafetensorsFile& file, torch::nn::Module& net,
                          const std::vector<std::string>& new_module_prefixes) {
-  auto targets = NamedState(net);
-  auto is_new = [&](const std::string& name) {
-    for (const auto& p : new_module_prefixes) {
-      if (absl::StartsWith(name, p) && !file.tensors.count(name)) return true;
+  return CopyNamed(file.tensors, LoadTargets(file, net, new_module_prefixes), "checkpoint",
+                   /*strict_unexpected=*/true);
+}
+
+absl::Status LoadWeightsAddingWindows(const SafetensorsFile& file, torch::nn::Module& net,
+                                      int file_windows, int added_windows,
+                                      const std::vector<std::string>& new_module_prefixes) {
+  if (added_windows <= 0) return LoadWeights(file, net, new_module_prefixes);
+  // Only the convolutions that read the image differ from the file, and only in
+  // their input channels; everything else must match as strictly as ever.
+  std::map<std::string, TensorView> rest = file.tensors;
+  std::vector<std::pair<std::string, torch::Tensor>> plain, widened;
+  for (auto& [name, t] : LoadTargets(file, net, new_module_prefixes)) {
+    auto it = file.tensors.find(name);
+    const bool wider = it != file.tensors.end() && t.dim() == 4 && it->second.shape.size() == 4 &&
+                       it->second.shape[0] == t.size(0) && it->second.shape[1] + added_windows == t.size(1) &&
+                       it->second.shape[1] >= file_windows && it->second.shape[2] == t.size(2) &&
+                       it->second.shape[3] == t.size(3);
+    if (wider) {
+      widened.emplace_back(name, t);
+      rest.erase(name);
+    } else {
+      plain.emplace_back(name, t);
     }
-    return false;
-  };
-  targets.erase(std::remove_if(targets.begin(), targets.end(),
-                               [&](const auto& t) { return is_new(t.first); }),
-                targets.end());
-  return CopyNamed(file.tensors, targets, "checkpoint", /*strict_unexpected=*/true);
+  }
+  if (widened.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "checkpoint: no convolution reads ", file_windows, " windows where the model reads ",
+        file_windows + added_windows));
+  }
+  LSMS_RETURN_IF_ERROR(CopyNamed(rest, plain, "checkpoint", /*strict_unexpected=*/true));
+  torch::NoGradGuard no_grad;
+  for (auto& [name, t] : widened) {
+    LSMS_ASSIGN_OR_RETURN(torch::Tensor old, FromView(file.tensors.at(name)));
+    old = old.to(t.dtype());
+    t.zero_();
+    t.narrow(1, 0, file_windows).copy_(old.narrow(1, 0, file_windows));
+    // Channels after the windows (the stem's coordinates) keep their weights.
+    const int64_t after = old.size(1) - file_windows;
+    if (after > 0) t.narrow(1, file_windows + added_windows, after).copy_(old.narrow(1, file_windows, after));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& path) {

@@ -40,6 +40,17 @@ absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& net,
 absl::Status LoadWeights(const SafetensorsFile& file, torch::nn::Module& net,
                          const std::vector<std::string>& new_module_prefixes = {});
 
+// Like LoadWeights, into a net whose config has `added_windows` HU windows
+// appended after the file's `file_windows` (ModelConfig::windows): each
+// convolution that reads the windows (the vision stem, whose input also
+// carries the coordinate channels after them, and the refinement head) gets
+// the file's weights for its old input channels and zeros for the new ones,
+// so the net computes what the file's net did until training moves them.
+// Every other tensor is loaded strictly, as by LoadWeights.
+absl::Status LoadWeightsAddingWindows(const SafetensorsFile& file, torch::nn::Module& net,
+                                      int file_windows, int added_windows,
+                                      const std::vector<std::string>& new_module_prefixes = {});
+
 struct LoadedCheckpoint {
   CheckpointInfo info;
   LsmsNet net{nullptr};

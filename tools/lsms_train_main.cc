@@ -4,7 +4,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "tools/train/trainer.h"
 
 ABSL_FLAG(std::string, manifest, "data/synth/manifest.jsonl",
@@ -28,6 +31,9 @@ ABSL_FLAG(int, candidate_liver_frame, -1,
           "1: candidate geometry in the liver's frame (with --init from a checkpoint without it: added as a "
           "zero residual); 0: none (new models only); -1 = the checkpoint's or preset's.");
 ABSL_FLAG(int, whole_every, 3, "With --roi_margin > 0: every n-th slice is also trained whole (0 = never).");
+ABSL_FLAG(std::string, add_window, "",
+          "HU windows to append to the checkpoint's or preset's, WIDTH:LEVEL[,WIDTH:LEVEL] (e.g. 160:120); "
+          "with --init they start with zero weights, so training starts from the checkpoint's outputs.");
 ABSL_FLAG(std::string, init, "", "Start from this checkpoint (e.g. fine-tune at another size).");
 ABSL_FLAG(std::string, bert, "", "Hugging Face BERT model.safetensors for the text encoder.");
 ABSL_FLAG(std::string, vocab, "", "vocab.txt (default: beside the manifest).");
@@ -53,6 +59,24 @@ ABSL_FLAG(uint64_t, seed, 1, "Seed of initialisation, sampling and augmentation.
 ABSL_FLAG(int, threads, 0, "Torch intra-op threads (0 = default).");
 ABSL_FLAG(bool, augment, true, "Augment (affine, HU noise, contrast, flip with left/right swap).");
 
+namespace {
+
+// Parses --add_window: "WIDTH:LEVEL" pairs, comma-separated.
+bool ParseWindows(const std::string& text, std::vector<lsms::HuWindow>* out, std::string* error) {
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    std::vector<absl::string_view> parts = absl::StrSplit(item, ':');
+    lsms::HuWindow w;
+    if (parts.size() != 2 || !absl::SimpleAtof(parts[0], &w.width) || !absl::SimpleAtof(parts[1], &w.level)) {
+      *error = absl::StrCat("--add_window: \"", item, "\" is not WIDTH:LEVEL");
+      return false;
+    }
+    out->push_back(w);
+  }
+  return true;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Trains LSMS on a referring-lesion manifest.");
   std::vector<std::string> args(argv, argv + argc);
@@ -69,6 +93,11 @@ int main(int argc, char** argv) {
   o.whole_every = absl::GetFlag(FLAGS_whole_every);
   o.candidate_relation_heads = absl::GetFlag(FLAGS_candidate_relation_heads);
   o.candidate_liver_frame = absl::GetFlag(FLAGS_candidate_liver_frame);
+  std::string error;
+  if (!ParseWindows(absl::GetFlag(FLAGS_add_window), &o.add_windows, &error)) {
+    std::cerr << "lsms-train: " << error << "\n";
+    return 2;
+  }
   o.bert_safetensors = absl::GetFlag(FLAGS_bert);
   o.vocab = absl::GetFlag(FLAGS_vocab);
   o.resume = absl::GetFlag(FLAGS_resume);

@@ -108,6 +108,53 @@ TEST(CheckpointTest, AddingARefinementHeadKeepsTheOldOutput) {
   std::remove(path.c_str());
 }
 
+TEST(CheckpointTest, AddingAWindowKeepsTheOldOutputUntilItsWeightsMove) {
+  CheckpointInfo info = Info();
+  ASSERT_GT(info.config.refine_channels, 0);  // both readers of the image are widened
+  torch::manual_seed(4);
+  LsmsNet old_net(info.config);
+  old_net->eval();
+  const std::string path = TempPath("ckpt_windows");
+  ASSERT_TRUE(SaveCheckpoint(path, *old_net, info).ok());
+  auto file = *SafetensorsFile::Load(path);
+
+  ModelConfig with = info.config;
+  with.windows.push_back({160.0f, 120.0f});
+  LsmsNet net(with);
+  auto strict = LoadWeights(file, *net);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.message().find("vision.stem.0.weight"), std::string::npos) << strict.message();
+  ASSERT_TRUE(LoadWeightsAddingWindows(file, *net, 3, 1).ok());
+  net->eval();
+
+  torch::NoGradGuard no_grad;
+  NetInputs in;
+  torch::manual_seed(5);
+  in.image = torch::randn({2, 4, 64, 64});  // the new window: noise the old net never saw
+  in.ids = torch::randint(4, info.config.vocab_size, {2, 6});
+  in.mask = torch::ones({2, 6});
+  in.mm_per_pixel = torch::full({2}, 1.5);
+  NetInputs old_in = in;
+  old_in.image = in.image.narrow(1, 0, 3).contiguous();
+  auto a = old_net->forward(old_in), b = net->forward(in);
+  EXPECT_TRUE(torch::allclose(a.ref_logits, b.ref_logits, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(a.all_logits, b.all_logits, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(a.present_logit, b.present_logit, 1e-5, 1e-5));
+  // The coordinate channels kept their weights: they sit after the new window.
+  auto stem = net->named_parameters()["vision.stem.0.weight"];
+  auto old_stem = old_net->named_parameters()["vision.stem.0.weight"];
+  EXPECT_TRUE(torch::equal(stem.narrow(1, 4, 2), old_stem.narrow(1, 3, 2)));
+  EXPECT_EQ(stem.narrow(1, 3, 1).abs().sum().item<float>(), 0.0f);
+  // The new channel is really read once its weights move.
+  stem.narrow(1, 3, 1).fill_(0.5);
+  EXPECT_FALSE(torch::allclose(net->forward(in).all_logits, a.all_logits, 1e-3, 1e-3));
+  // A file that is not narrower than the model by the added windows fails by name.
+  LsmsNet two(with);
+  auto wrong = LoadWeightsAddingWindows(file, *two, 3, 2);
+  EXPECT_FALSE(wrong.ok());
+  std::remove(path.c_str());
+}
+
 // One random 64 px slice and expression with two square candidates.
 NetInputs TwoCandidates(int64_t vocab_size) {
   NetInputs in;

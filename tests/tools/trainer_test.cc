@@ -151,5 +151,35 @@ TEST(TrainerTest, AuxWeightScalesTheAllLesionsLossInTheTotal) {
   fs::remove_all(dir);
 }
 
+TEST(TrainerTest, AddWindowWidensTheInitCheckpointOnceAndRejectsACopy) {
+  const fs::path dir = fs::temp_directory_path() / ("lsms_train_window_" + std::to_string(::getpid()));
+  ASSERT_TRUE(WriteBenchmark(dir / "data", 4, 7, 0.5));
+  const std::string manifest = (dir / "data" / "manifest.jsonl").string();
+  ASSERT_TRUE(train::Train(TinyRun(manifest, 1, dir / "base")).ok());
+  train::TrainOptions o = TinyRun(manifest, 1, dir / "wide");
+  o.init_checkpoint = (dir / "base" / "last.safetensors").string();
+  o.add_windows = {{160.0f, 120.0f}};
+  ASSERT_TRUE(train::Train(o).ok());
+  auto wide = LoadCheckpoint((dir / "wide" / "last.safetensors").string());
+  ASSERT_TRUE(wide.ok()) << wide.status();
+  ASSERT_EQ(wide->info.config.windows.size(), 4u);
+  EXPECT_EQ(wide->info.config.windows[3].width, 160.0f);
+  EXPECT_EQ(wide->info.config.windows[3].level, 120.0f);
+  // Resuming with the same flag does not add the window a second time.
+  o.steps = 2;
+  o.resume = true;
+  ASSERT_TRUE(train::Train(o).ok());
+  auto resumed = LoadCheckpoint((dir / "wide" / "last.safetensors").string());
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->info.config.windows.size(), 4u);
+  // A window the checkpoint reads already (the preset's first) is an error.
+  train::TrainOptions copy = TinyRun(manifest, 1, dir / "copy");
+  copy.init_checkpoint = (dir / "base" / "last.safetensors").string();
+  copy.add_windows = {{150.0f, 60.0f}};
+  auto st = train::Train(copy);
+  EXPECT_TRUE(absl::IsInvalidArgument(st)) << st;
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace lsms

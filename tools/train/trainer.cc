@@ -31,6 +31,31 @@ namespace fs = std::filesystem;
 namespace F = torch::nn::functional;
 using Clock = std::chrono::steady_clock;
 
+bool SameWindow(const HuWindow& a, const HuWindow& b) { return a.width == b.width && a.level == b.level; }
+
+// `windows` followed by `added`; unchanged when it already ends with `added`
+// (a resumed run repeats its --add_window). A window it already has elsewhere
+// would be a second copy of one input channel: an error.
+absl::StatusOr<std::vector<HuWindow>> AppendWindows(std::vector<HuWindow> windows,
+                                                    const std::vector<HuWindow>& added) {
+  if (added.empty()) return windows;
+  if (windows.size() >= added.size() &&
+      std::equal(added.begin(), added.end(), windows.end() - added.size(), SameWindow)) {
+    return windows;
+  }
+  for (const HuWindow& a : added) {
+    if (a.width <= 0) return absl::InvalidArgumentError(absl::StrCat("window width ", a.width, " is not positive"));
+    for (const HuWindow& w : windows) {
+      if (SameWindow(a, w)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("the model already reads the window of width ", a.width, " HU at level ", a.level));
+      }
+    }
+    windows.push_back(a);
+  }
+  return windows;
+}
+
 // Sampling weight of each expression kind: comparison kinds are oversampled.
 double KindWeight(const std::string& kind) {
   if (kind == "size_rank" || kind == "location") return 2.0;
@@ -370,9 +395,13 @@ absl::Status Train(const TrainOptions& o) {
         new_modules.push_back("cand_frame.");
       }
       if (o.roi_margin >= 0) info.config.roi_margin = o.roi_margin;
+      const int file_windows = static_cast<int>(info.config.windows.size());
+      LSMS_ASSIGN_OR_RETURN(info.config.windows, AppendWindows(info.config.windows, o.add_windows));
       torch::manual_seed(o.seed);
       net = LsmsNet(info.config);
-      auto loaded = LoadWeights(file, *net, new_modules);
+      auto loaded = LoadWeightsAddingWindows(file, *net, file_windows,
+                                             static_cast<int>(info.config.windows.size()) - file_windows,
+                                             new_modules);
       if (!loaded.ok()) return absl::InvalidArgumentError(absl::StrCat(init, ": ", loaded.message()));
     } else {
       LSMS_ASSIGN_OR_RETURN(info.config, ModelConfig::FromPreset(o.preset));
@@ -381,6 +410,7 @@ absl::Status Train(const TrainOptions& o) {
       if (o.candidate_relation_heads >= 0) info.config.candidate_relation_heads = o.candidate_relation_heads;
       if (o.candidate_liver_frame >= 0) info.config.candidate_liver_frame = o.candidate_liver_frame == 1;
       if (o.roi_margin >= 0) info.config.roi_margin = o.roi_margin;
+      LSMS_ASSIGN_OR_RETURN(info.config.windows, AppendWindows(info.config.windows, o.add_windows));
       const std::string first_manifest = o.manifest.substr(0, o.manifest.find(','));
       const std::string vocab_path =
           o.vocab.empty() ? (fs::path(first_manifest).parent_path() / "vocab.txt").string() : o.vocab;

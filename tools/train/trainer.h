@@ -8,8 +8,10 @@
 #define LSMS_TOOLS_TRAIN_TRAINER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "model/model_config.h"
 
 namespace lsms::train {
 
@@ -39,6 +41,11 @@ struct TrainOptions {
   // 1/0: candidate liver-frame features on/off (with --init: 1 adds them to a
   // checkpoint without them); -1 keeps the checkpoint's or the preset's.
   int candidate_liver_frame = -1;
+  // HU windows appended to the checkpoint's or preset's (ModelConfig::windows).
+  // With --init the convolutions that read the image get zero weights for them
+  // (LoadWeightsAddingWindows): training starts from the checkpoint's outputs.
+  // A window the checkpoint already ends with is not added again (--resume).
+  std::vector<HuWindow> add_windows;
   int whole_every = 3;
   std::string bert_safetensors;   // initialise the text encoder from real BERT
   std::string vocab;              // default: vocab.txt beside the manifest
