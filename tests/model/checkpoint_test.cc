@@ -148,10 +148,11 @@ TEST(CheckpointTest, AddingAWindowKeepsTheOldOutputUntilItsWeightsMove) {
   // The new channel is really read once its weights move.
   stem.narrow(1, 3, 1).fill_(0.5);
   EXPECT_FALSE(torch::allclose(net->forward(in).all_logits, a.all_logits, 1e-3, 1e-3));
-  // A file that is not narrower than the model by the added windows fails by name.
+  // A file that is not narrower than the model by the added windows fails, saying so.
   LsmsNet two(with);
   auto wrong = LoadWeightsAddingWindows(file, *two, 3, 2);
-  EXPECT_FALSE(wrong.ok());
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.message().find("no convolution reads 3 windows"), std::string::npos) << wrong.message();
   std::remove(path.c_str());
 }
 
