@@ -53,6 +53,9 @@ ABSL_FLAG(double, predicted_selection, 1.0,
 ABSL_FLAG(double, aux_weight, 0.5,
           "Weight of the all-lesions and liver heads' loss; the all-lesions map delimits the selection "
           "head's candidates (legs up to 15: 0.5).");
+ABSL_FLAG(double, present_weight, 1.0,
+          "Weight of the target-present head's loss (its gate empties answers to expressions that name "
+          "no lesion; legs up to 23: 1.0).");
 ABSL_FLAG(int, val_every, 250, "Validate (and checkpoint) every N steps.");
 ABSL_FLAG(int, val_images, 60, "Validation images used.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of initialisation, sampling and augmentation.");
@@ -112,6 +115,7 @@ int main(int argc, char** argv) {
   o.clip = absl::GetFlag(FLAGS_clip);
   o.predicted_selection = absl::GetFlag(FLAGS_predicted_selection);
   o.aux_weight = absl::GetFlag(FLAGS_aux_weight);
+  o.present_weight = absl::GetFlag(FLAGS_present_weight);
   o.val_every = absl::GetFlag(FLAGS_val_every);
   o.val_images = absl::GetFlag(FLAGS_val_images);
   o.seed = absl::GetFlag(FLAGS_seed);

@@ -298,6 +298,7 @@ absl::Status Trainer::Run() {
   double ema = 0;
   LossWeights weights;
   weights.aux = o_.aux_weight;
+  weights.present = o_.present_weight;
   for (int step = start; step < o_.steps; ++step) {
     SetLearningRate(step);
     Built b = MakeBatch(rng);

@@ -67,6 +67,10 @@ struct TrainOptions {
   // aux): the all-lesions map delimits the selection head's candidates, so a
   // higher weight trades referred-map fit for candidate recall.
   double aux_weight = 0.5;
+  // Weight of the target-present head's BCE (LossWeights::present): its
+  // gate empties the answer to an expression that names no lesion, so a
+  // higher weight trades referred-map fit for no-target separation.
+  double present_weight = 1.0;
   int val_every = 250;
   int val_images = 60;
   uint64_t seed = 1;
