@@ -105,5 +105,35 @@ TEST(LossesTest, PredictedCandidatesAreReferredByTheirShareInTheTarget) {
   EXPECT_EQ(none.item<float>(), 0.0f);
 }
 
+TEST(LossesTest, PresentWeightScalesOnlyTheTargetPresentTerm) {
+  ModelConfig c = *ModelConfig::FromPreset("nano");
+  c.input_size = 64;
+  c.vocab_size = 40;
+  torch::manual_seed(12);
+  LsmsNet net(c);
+  NetInputs in;
+  in.image = torch::randn({2, 3, 64, 64});
+  in.ids = torch::randint(4, 40, {2, 8});
+  in.mask = torch::ones({2, 8});
+  in.mm_per_pixel = torch::full({2}, 1.5);
+  torch::NoGradGuard no_grad;
+  auto out = net->forward(in);
+  LossTargets tg;
+  tg.target = torch::zeros({2, 64, 64});
+  tg.target.index_put_({0, torch::indexing::Slice(10, 20), torch::indexing::Slice(10, 20)}, 1.0);
+  tg.all_lesions = tg.target.clone();
+  tg.liver = torch::zeros({2, 64, 64});
+  tg.present = torch::tensor({1.0f, 0.0f});
+  tg.group = torch::tensor({0, 1}, torch::kLong);
+  LossWeights one;
+  LossWeights three;
+  three.present = 3.0;
+  auto a = ComputeLosses(*net, out, tg, one);
+  auto b = ComputeLosses(*net, out, tg, three);
+  EXPECT_GT(a.present.item<double>(), 0.0);
+  EXPECT_NEAR(b.present.item<double>(), a.present.item<double>(), 1e-6);
+  EXPECT_NEAR(b.total.item<double>() - a.total.item<double>(), 2.0 * a.present.item<double>(), 1e-4);
+}
+
 }  // namespace
 }  // namespace lsms
