@@ -8,6 +8,24 @@
 namespace lsms {
 namespace {
 
+// nano at 64 px with a 40-token vocabulary: small enough to run a forward pass in a test.
+ModelConfig TinyConfig() {
+  ModelConfig c = *ModelConfig::FromPreset("nano");
+  c.input_size = 64;
+  c.vocab_size = 40;
+  return c;
+}
+
+// Random inputs of TinyConfig's shape: `batch` images and 8-token expressions.
+NetInputs RandomInputs(int64_t batch) {
+  NetInputs in;
+  in.image = torch::randn({batch, 3, 64, 64});
+  in.ids = torch::randint(4, 40, {batch, 8});
+  in.mask = torch::ones({batch, 8});
+  in.mm_per_pixel = torch::full({batch}, 1.5);
+  return in;
+}
+
 TEST(LossesTest, BceMatchesHandComputedValue) {
   auto logits = torch::tensor({0.0f, 2.0f});
   auto target = torch::tensor({1.0f, 0.0f});
@@ -62,16 +80,10 @@ TEST(LossesTest, ContrastiveIgnoresSamplesWithoutTarget) {
 
 TEST(LossesTest, PredictedCandidatesAreReferredByTheirShareInTheTarget) {
   namespace I = torch::indexing;
-  ModelConfig c = *ModelConfig::FromPreset("nano");
-  c.input_size = 64;
-  c.vocab_size = 40;
+  const ModelConfig c = TinyConfig();
   torch::manual_seed(11);
   LsmsNet net(c);
-  NetInputs in;
-  in.image = torch::randn({1, 3, 64, 64});
-  in.ids = torch::randint(4, 40, {1, 8});
-  in.mask = torch::ones({1, 8});
-  in.mm_per_pixel = torch::full({1}, 1.5);
+  NetInputs in = RandomInputs(1);
   auto out = net->forward(in);
   // The model's own all-lesions map: a lesion (10×10) and a spurious blob (4×4).
   auto all = torch::full({1, 64, 64}, -8.0);
@@ -106,16 +118,9 @@ TEST(LossesTest, PredictedCandidatesAreReferredByTheirShareInTheTarget) {
 }
 
 TEST(LossesTest, PresentWeightScalesOnlyTheTargetPresentTerm) {
-  ModelConfig c = *ModelConfig::FromPreset("nano");
-  c.input_size = 64;
-  c.vocab_size = 40;
   torch::manual_seed(12);
-  LsmsNet net(c);
-  NetInputs in;
-  in.image = torch::randn({2, 3, 64, 64});
-  in.ids = torch::randint(4, 40, {2, 8});
-  in.mask = torch::ones({2, 8});
-  in.mm_per_pixel = torch::full({2}, 1.5);
+  LsmsNet net(TinyConfig());
+  NetInputs in = RandomInputs(2);
   torch::NoGradGuard no_grad;
   auto out = net->forward(in);
   LossTargets tg;
