@@ -131,23 +131,28 @@ std::vector<double> FirstStepTerms(const fs::path& run) {
   return terms;
 }
 
-TEST(TrainerTest, AuxWeightScalesTheAllLesionsLossInTheTotal) {
+TEST(TrainerTest, AuxAndPresentWeightsScaleTheirLossesInTheTotal) {
   const fs::path dir = fs::temp_directory_path() / ("lsms_train_aux_" + std::to_string(::getpid()));
   ASSERT_TRUE(WriteBenchmark(dir / "data", 4, 6, 0.5));
   train::TrainOptions o = TinyRun((dir / "data" / "manifest.jsonl").string(), 1, dir / "a");
   o.augment = false;
   o.aux_weight = 0.5;
+  o.present_weight = 1.0;
   ASSERT_TRUE(train::Train(o).ok());
   o.out_dir = (dir / "b").string();
   o.aux_weight = 2.0;
+  o.present_weight = 3.0;
   ASSERT_TRUE(train::Train(o).ok());
   // Columns: step, lr, loss, bce, dice, contrastive, present, aux, ...
   const auto a = FirstStepTerms(dir / "a"), b = FirstStepTerms(dir / "b");
   ASSERT_GE(a.size(), 8u);
   ASSERT_GE(b.size(), 8u);
-  EXPECT_NEAR(a[7], b[7], 1e-3);  // same weights, same batch: the same aux term
+  // Same weights, same batch: the same unweighted terms.
+  EXPECT_NEAR(a[7], b[7], 1e-3);
+  EXPECT_NEAR(a[6], b[6], 1e-3);
   EXPECT_GT(a[7], 0.01);
-  EXPECT_NEAR(b[2] - a[2], 1.5 * a[7], 2e-3);
+  EXPECT_GT(a[6], 0.01);
+  EXPECT_NEAR(b[2] - a[2], 1.5 * a[7] + 2.0 * a[6], 3e-3);
   fs::remove_all(dir);
 }
 
