@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -68,10 +69,19 @@ TEST(TrainerTest, AFewStepsLowerTheLossAndWriteCheckpoints) {
   ASSERT_EQ(ckpt->info.provenance.legs.size(), 1u);
   EXPECT_NE(ckpt->info.provenance.legs[0].find("steps 0..24"), std::string::npos) << ckpt->info.provenance.legs[0];
   EXPECT_TRUE(fs::exists(dir / "run" / "best.safetensors"));
-  // Resume continues the step count and appends a leg.
+  // Resume continues the step count and appends a leg. A row the stopped
+  // process logged after its last checkpoint is dropped, not kept twice.
+  std::ofstream(dir / "run" / "log.csv", std::ios::app) << "25,0,9,0,0,0,0,0,0,0,0,\n";
   o.resume = true;
   o.steps = 28;
   ASSERT_TRUE(train::Train(o).ok());
+  std::ifstream resumed_csv(dir / "run" / "log.csv");
+  std::getline(resumed_csv, line);
+  std::vector<int> steps;
+  while (std::getline(resumed_csv, line)) steps.push_back(std::stoi(line));
+  std::vector<int> expected(28);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_EQ(steps, expected);
   auto resumed = LoadCheckpoint((dir / "run" / "last.safetensors").string());
   ASSERT_TRUE(resumed.ok());
   ASSERT_EQ(resumed->info.provenance.legs.size(), 2u);

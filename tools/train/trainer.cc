@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -54,6 +55,21 @@ absl::StatusOr<std::vector<HuWindow>> AppendWindows(std::vector<HuWindow> window
     windows.push_back(a);
   }
   return windows;
+}
+
+// Drops the rows of `csv` after `step`. A process stopped between two
+// checkpoints logged steps its resume repeats; without this the log would hold
+// them twice.
+void TruncateLogAfter(const fs::path& csv, int step) {
+  std::ifstream in(csv.string());
+  std::string header, line, kept;
+  if (!std::getline(in, header)) return;
+  while (std::getline(in, line)) {
+    if (std::atoi(line.c_str()) > step) break;  // rows are in step order
+    kept += line + "\n";
+  }
+  in.close();
+  std::ofstream(csv.string(), std::ios::trunc) << header << "\n" << kept;
 }
 
 // Sampling weight of each expression kind: comparison kinds are oversampled.
@@ -283,6 +299,7 @@ absl::Status Trainer::Run() {
     start = st["step"].get<int>();
     best = st["best"].get<double>();
     torch::load(*opt_, (dir / "last-optimizer.pt").string());
+    TruncateLogAfter(dir / "log.csv", start);
     std::cerr << "lsms-train: resuming at step " << start << " (best val mIoU " << best << ")\n";
   }
   const std::string leg_start = absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
