@@ -36,7 +36,7 @@ absl::StatusOr<int> WriteBenchmark(const BenchmarkOptions& o) {
   std::ofstream manifest(out / "manifest.jsonl", std::ios::trunc);
   if (!manifest) return absl::PermissionDeniedError(absl::StrCat("cannot write ", (out / "manifest.jsonl").string()));
   std::vector<std::string> corpus = GrammarCorpus();
-  PhantomOptions popt;
+  PhantomOptions popt = o.phantom;
   popt.size = o.size;
   int expressions = 0;
   for (int i = 0; i < o.images; ++i) {
@@ -73,6 +73,12 @@ absl::StatusOr<int> WriteBenchmark(const BenchmarkOptions& o) {
                           {"kind", e.kind},          {"targets", e.targets}, {"split", split},
                           {"instances", lesions_png}, {"liver", liver_png},  {"lesions", lesions},
                           {"image_id", id}};
+      if (popt.randomize_domain) {
+        j["phase"] = PhaseName(p.phase);
+        j["region"] = RegionName(p.region);
+        j["fatty_liver"] = p.fatty_liver;
+        j["spacing_mm"] = p.spacing_mm;
+      }
       manifest << j.dump() << "\n";
       corpus.push_back(e.text);
       ++expressions;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "tools/synth/phantom.h"
 
 namespace lsms::synth {
 
@@ -18,7 +19,8 @@ struct BenchmarkOptions {
   int expressions_per_image = 6;
   double val_fraction = 0.1;
   double test_fraction = 0.1;
-  int size = 512;
+  int size = 512;                // overrides phantom.size
+  PhantomOptions phantom;        // domain randomisation and lesion counts
   bool progress = false;
 };
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/preprocess.h"
+#include "tools/synth/contrast_phase.h"
 
 namespace lsms::synth {
 
@@ -36,6 +37,19 @@ struct Lesion {
   double hilum_distance_mm = 0;
 };
 
+// What a slice shows: the liver (with or without lesions), or a level above
+// or below it (chest, pelvis) where no liver lesion can be referred to.
+enum class Region { kLiver, kChest, kPelvis };
+const char* RegionName(Region r);
+
+// A lesion in another organ: never a target of a liver-lesion expression, and
+// the answer to a question naming that organ is "no target".
+struct OrganLesion {
+  std::string organ;        // "kidney", "spleen", "lung"
+  bool right_side = true;   // the patient's right
+  double diameter_mm = 0;
+};
+
 struct Phantom {
   int size = 512;
   double spacing_mm = 0.75;    // square pixels
@@ -47,6 +61,14 @@ struct Phantom {
   double lobe_divide_x = 0;           // x < divide: right lobe
   double hilum_x = 0, hilum_y = 0;
   double liver_hu = 60;
+  // Domain (lsms-synth --randomize_domain; the legacy generator leaves the
+  // defaults: unenhanced liver slices).
+  Phase phase = Phase::kUnenhanced;
+  Region region = Region::kLiver;
+  double level = 0.5;        // craniocaudal, 0 = liver dome, 1 = inferior tip
+  bool fatty_liver = false;
+  std::vector<OrganLesion> other_lesions;
+  std::vector<std::string> organs;  // other organs in the slice ("spleen", "kidney", "lung", ...)
 
   // Mask of a set of lesion ids (union), 0/1.
   std::vector<uint8_t> MaskOf(const std::vector<int>& ids) const;
@@ -58,9 +80,21 @@ struct PhantomOptions {
   int max_lesions = 4;
   double min_diameter_mm = 5;
   double max_diameter_mm = 60;
+  // Domain randomisation: contrast phase, noise and texture, blur, spacing
+  // 0.5–1.0 mm, body size, liver shape, fatty liver, slice level, other
+  // organs' lesions, slices without liver (docs/model.md, "the data"). Off:
+  // the legacy generator, bit for bit.
+  bool randomize_domain = false;
+  std::vector<Phase> phases;         // drawn uniformly; empty = all four
+  double no_liver_fraction = 0.08;   // chest or pelvis slices
+  double other_lesion_rate = 0.3;    // chance per kidney / spleen / lung of a lesion
 };
 
 Phantom GeneratePhantom(uint64_t seed, const PhantomOptions& options = {});
+
+// The domain-randomised generator (GeneratePhantom calls it when
+// options.randomize_domain is set); its own code in randomized_phantom.cc.
+Phantom GenerateRandomizedPhantom(uint64_t seed, const PhantomOptions& options);
 
 // Rasterises lesions into labels/HU and computes the derived fields; exposed
 // so tests can build hand-made scenes.
