@@ -9,6 +9,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "tools/synth/benchmark_writer.h"
+#include "tools/synth/expression_grammar.h"
 
 ABSL_FLAG(std::string, out, "data/synth", "Output folder.");
 ABSL_FLAG(int, images, 600, "Number of slices.");
@@ -23,6 +24,10 @@ ABSL_FLAG(bool, randomize_domain, false,
 ABSL_FLAG(std::vector<std::string>, phases, {},
           "With --randomize_domain: contrast phases to draw from (unenhanced, arterial, portal_venous, delayed); "
           "empty = all four.");
+ABSL_FLAG(std::string, phrasing, "legacy",
+          "Expression grammar: legacy (the benchmark's), seen (extended grammar without held-out words and "
+          "templates: training data), held_out (every expression uses held-out phrasing), mixed (each "
+          "expression seen or held out with equal chance: evaluation sets).");
 ABSL_FLAG(double, no_liver_fraction, 0.08, "With --randomize_domain: share of chest and pelvis slices (no liver).");
 
 int main(int argc, char** argv) {
@@ -38,6 +43,12 @@ int main(int argc, char** argv) {
   o.size = absl::GetFlag(FLAGS_size);
   o.phantom.randomize_domain = absl::GetFlag(FLAGS_randomize_domain);
   o.phantom.no_liver_fraction = absl::GetFlag(FLAGS_no_liver_fraction);
+  auto phrasing = lsms::synth::ParsePhrasing(absl::GetFlag(FLAGS_phrasing));
+  if (!phrasing.ok()) {
+    std::cerr << "lsms-synth: --phrasing: " << phrasing.status().message() << "\n";
+    return 2;
+  }
+  o.phrasing = *phrasing;
   for (const std::string& name : absl::GetFlag(FLAGS_phases)) {
     auto phase = lsms::synth::ParsePhase(name);
     if (!phase.ok()) {

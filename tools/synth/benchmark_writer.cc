@@ -35,7 +35,7 @@ absl::StatusOr<int> WriteBenchmark(const BenchmarkOptions& o) {
   fs::create_directories(out / "masks");
   std::ofstream manifest(out / "manifest.jsonl", std::ios::trunc);
   if (!manifest) return absl::PermissionDeniedError(absl::StrCat("cannot write ", (out / "manifest.jsonl").string()));
-  std::vector<std::string> corpus = GrammarCorpus();
+  std::vector<std::string> corpus = GrammarCorpus(o.phrasing);
   PhantomOptions popt = o.phantom;
   popt.size = o.size;
   int expressions = 0;
@@ -64,7 +64,7 @@ absl::StatusOr<int> WriteBenchmark(const BenchmarkOptions& o) {
       lesions.push_back({{"id", l.id}, {"diameter_mm", l.diameter_mm}, {"area_mm2", l.area_mm2},
                          {"attenuation", AttenuationName(l.attenuation)}, {"lobe", l.right_lobe ? "right" : "left"}});
     }
-    auto exprs = SampleExpressions(p, s, o.expressions_per_image);
+    auto exprs = SampleExpressions(p, s, o.expressions_per_image, o.phrasing);
     for (size_t k = 0; k < exprs.size(); ++k) {
       const auto& e = exprs[k];
       const std::string mask = absl::StrCat("masks/", id, "_e", k, ".png");
@@ -73,6 +73,7 @@ absl::StatusOr<int> WriteBenchmark(const BenchmarkOptions& o) {
                           {"kind", e.kind},          {"targets", e.targets}, {"split", split},
                           {"instances", lesions_png}, {"liver", liver_png},  {"lesions", lesions},
                           {"image_id", id}};
+      if (o.phrasing != Phrasing::kLegacy) j["phrasing"] = e.held_out ? "held_out" : "seen";
       if (popt.randomize_domain) {
         j["phase"] = PhaseName(p.phase);
         j["region"] = RegionName(p.region);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "tools/synth/expression_grammar.h"
 #include "tools/synth/phantom.h"
 
 namespace lsms::synth {
@@ -21,6 +22,7 @@ struct BenchmarkOptions {
   double test_fraction = 0.1;
   int size = 512;                // overrides phantom.size
   PhantomOptions phantom;        // domain randomisation and lesion counts
+  Phrasing phrasing = Phrasing::kLegacy;
   bool progress = false;
 };
 

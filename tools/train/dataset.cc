@@ -126,6 +126,12 @@ absl::StatusOr<Dataset> LoadManifest(const LoadOptions& options, const ModelConf
     }
     const std::string split = j.value("split", "train");
     if (!options.split.empty() && split != options.split) continue;
+    if (options.refuse_held_out && j.value("phrasing", "") == "held_out") {
+      return absl::FailedPreconditionError(
+          absl::StrCat(options.manifest, ":", line_no,
+                       ": held-out phrasing must not be trained or selected on (make training data with "
+                       "lsms-synth --phrasing seen)"));
+    }
     const std::string image_path = j["image"].get<std::string>();
     auto it = image_index.find(image_path);
     if (it == image_index.end()) {
@@ -166,6 +172,8 @@ absl::StatusOr<Dataset> LoadManifest(const LoadOptions& options, const ModelConf
       s.image = view;
       s.expression = j["expression"].get<std::string>();
       s.kind = j.value("kind", "");
+      s.phrasing = j.value("phrasing", "");
+      s.phase = j.value("phase", "");
       if (j.contains("targets")) s.targets = j["targets"].get<std::vector<int>>();
       const ImageEntry& img = ds.images[s.image];
       if (mask.width != img.box.cols || mask.height != img.box.rows) {

@@ -31,6 +31,8 @@ struct Sample {
   int image = 0;           // index into Dataset::images
   int group = 0;           // same target set within an image → same group
   std::vector<int> targets;  // lesion ids (when known)
+  std::string phrasing;    // manifest's "phrasing" ("seen", "held_out"; "" legacy)
+  std::string phase;       // manifest's contrast "phase" ("" legacy)
 };
 
 struct ImageEntry {
@@ -73,6 +75,9 @@ struct LoadOptions {
   // resolution (what evaluation scores against). Training needs only the
   // model grid: false saves ~0.5 MB per sample of a 512² benchmark.
   bool keep_original_masks = true;
+  // Training and checkpoint selection never read held-out phrasing: a row
+  // with "phrasing": "held_out" is then an error (lsms-synth --phrasing).
+  bool refuse_held_out = false;
 };
 
 absl::StatusOr<Dataset> LoadDataset(const LoadOptions& options, const ModelConfig& config);

@@ -450,9 +450,11 @@ absl::Status Train(const TrainOptions& o) {
     // Validation sees what pass 2 sees: liver regions (from the true liver).
     LoadOptions train_load{o.manifest, "train", 0, false, info.config.roi_margin, o.whole_every};
     train_load.keep_original_masks = false;  // training scores on the model grid only
+    train_load.refuse_held_out = true;
     LoadOptions val_load{o.val_manifest.empty() ? o.manifest : o.val_manifest, "val",
                          static_cast<size_t>(o.val_images), false, info.config.roi_margin, 0};
     val_load.keep_original_masks = false;
+    val_load.refuse_held_out = true;
     LSMS_ASSIGN_OR_RETURN(Dataset train, LoadDatasets(train_load, info.config));
     LSMS_ASSIGN_OR_RETURN(Dataset val, LoadDatasets(val_load, info.config));
     std::cerr << "lsms-train: " << train.images.size() << " train images, " << train.samples.size()
