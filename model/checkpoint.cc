@@ -232,7 +232,9 @@ absl::Status LoadBertWeights(const SafetensorsFile& file, TextEncoderImpl& text)
     source[n] = v;
   }
   std::vector<std::pair<std::string, torch::Tensor>> targets;
-  for (const auto& p : text.named_parameters(true)) targets.emplace_back(p.key(), p.value());
+  for (const auto& p : text.named_parameters(true)) {
+    if (!absl::StartsWith(p.key(), "proj.")) targets.emplace_back(p.key(), p.value());  // ours, not BERT's
+  }
   return CopyNamed(source, targets, "BERT safetensors", /*strict_unexpected=*/false);
 }
 

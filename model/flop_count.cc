@@ -13,11 +13,13 @@ double Linear(double n, double in, double out) { return 2.0 * n * in * out; }
 
 FlopCount CountFlops(const ModelConfig& c) {
   FlopCount f;
-  const double t = c.max_tokens, dt = c.text_dim, s = c.input_size;
-  // Text: QKV, scores, weighted sum, output, FFN per layer.
+  const double t = c.max_tokens, dt = c.text_hidden(), s = c.input_size;
+  // Text: QKV, scores, weighted sum, output, FFN per layer; the projection to
+  // text_dim when the encoder is wider.
   for (int l = 0; l < c.text_layers; ++l) {
     f.text += 4 * Linear(t, dt, dt) + 2 * (2.0 * t * t * dt) + Linear(t, dt, c.text_ffn) + Linear(t, c.text_ffn, dt);
   }
+  if (c.text_hidden() != c.text_dim) f.text += Linear(t, dt, c.text_dim);
   // Vision: stem, then stages.
   const double c1 = c.channels[0];
   f.vision += Conv(c.in_channels(), c1 / 2, 3, 3, (s / 2) * (s / 2)) + Conv(c1 / 2, c1, 3, 3, (s / 4) * (s / 4));

@@ -1,6 +1,8 @@
 #include "model/liver_roi.h"
 
 #include <algorithm>
+#include <cmath>
+#include <vector>
 
 namespace lsms {
 
@@ -39,6 +41,29 @@ std::optional<Letterbox> LiverRoi(const Image& map, const Letterbox& map_grid, i
   // A region as large as the image gains nothing over the whole slice.
   if (side >= std::max(map_grid.rows, map_grid.cols)) return std::nullopt;
   return Letterbox::ForRegion(map_grid.rows, map_grid.cols, size, (ox0 + ox1) / 2.0, (oy0 + oy1) / 2.0, side);
+}
+
+std::optional<float> LiverMedianHu(const Image& hu, const Image& map, const Letterbox& map_grid,
+                                   float threshold, int min_pixels) {
+  std::vector<float> in;
+  for (int y = 0; y < hu.rows; ++y) {
+    const int my = static_cast<int>(std::floor((y + 0.5) * map_grid.scale + map_grid.pad_y));
+    if (my < 0 || my >= map.rows) continue;
+    for (int x = 0; x < hu.cols; ++x) {
+      const int mx = static_cast<int>(std::floor((x + 0.5) * map_grid.scale + map_grid.pad_x));
+      if (mx < 0 || mx >= map.cols || map.at(my, mx) < threshold) continue;
+      in.push_back(hu.at(y, x));
+    }
+  }
+  if (static_cast<int>(in.size()) < min_pixels) return std::nullopt;
+  auto mid = in.begin() + static_cast<std::ptrdiff_t>(in.size() / 2);
+  std::nth_element(in.begin(), mid, in.end());
+  return *mid;
+}
+
+float LiverRelativeOffset(std::optional<float> liver_median, float reference) {
+  if (!liver_median || reference == 0.0f) return 0.0f;
+  return *liver_median - reference;
 }
 
 }  // namespace lsms

@@ -41,6 +41,18 @@ std::optional<Letterbox> LiverRoi(const Image& map, const Letterbox& map_grid, i
 // The grid of an image at its own resolution (scale 1, no padding).
 Letterbox IdentityGrid(int rows, int cols);
 
+// The median HU of the pixels of `hu` (original grid) that `map` (on
+// `map_grid`, as for LiverRoi) calls liver (≥ threshold); nullopt when fewer
+// than `min_pixels` are. The reference of liver-relative windows
+// (ModelConfig::liver_reference_hu): pass 1's liver at serving time, the
+// ground-truth liver in training.
+std::optional<float> LiverMedianHu(const Image& hu, const Image& map, const Letterbox& map_grid,
+                                   float threshold = 0.5f, int min_pixels = 200);
+
+// The HU offset that moves `liver_median` to `reference` (0 when either is
+// missing or the reference is 0 = absolute windows).
+float LiverRelativeOffset(std::optional<float> liver_median, float reference);
+
 }  // namespace lsms
 
 #endif  // LSMS_MODEL_LIVER_ROI_H_

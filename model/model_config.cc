@@ -62,6 +62,7 @@ std::string ModelConfig::ToJson() const {
   j["coord_channels"] = coord_channels;
   j["vocab_size"] = vocab_size;
   j["text_dim"] = text_dim;
+  j["text_width"] = text_width;
   j["text_layers"] = text_layers;
   j["text_heads"] = text_heads;
   j["text_ffn"] = text_ffn;
@@ -74,6 +75,7 @@ std::string ModelConfig::ToJson() const {
   j["decoder_sr_ratio"] = decoder_sr_ratio;
   j["refine_channels"] = refine_channels;
   j["roi_margin"] = roi_margin;
+  j["liver_reference_hu"] = liver_reference_hu;
   j["selection_head"] = selection_head;
   j["max_candidates"] = max_candidates;
   j["candidate_relation_heads"] = candidate_relation_heads;
@@ -119,6 +121,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
     get("coord_channels", c.coord_channels);
     get("vocab_size", c.vocab_size);
     get("text_dim", c.text_dim);
+    get("text_width", c.text_width);
     get("text_layers", c.text_layers);
     get("text_heads", c.text_heads);
     get("text_ffn", c.text_ffn);
@@ -131,6 +134,7 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
     get("decoder_sr_ratio", c.decoder_sr_ratio);
     get("refine_channels", c.refine_channels);
     get("roi_margin", c.roi_margin);
+    get("liver_reference_hu", c.liver_reference_hu);
     get("selection_head", c.selection_head);
     get("max_candidates", c.max_candidates);
     get("candidate_relation_heads", c.candidate_relation_heads);
@@ -162,11 +166,16 @@ absl::StatusOr<ModelConfig> ModelConfig::FromJson(const std::string& text) {
     return absl::InvalidArgumentError(absl::StrCat("candidate_relation_heads must be 0 or divide embed_dim ",
                                                    c.embed_dim, ", got ", c.candidate_relation_heads));
   }
-  if (c.text_dim % c.text_heads != 0) {
-    return absl::InvalidArgumentError("text_dim must be divisible by text_heads");
+  if (c.text_width < 0) return absl::InvalidArgumentError("text_width must be >= 0");
+  if (c.text_hidden() % c.text_heads != 0) {
+    return absl::InvalidArgumentError("the text encoder's width must be divisible by text_heads");
   }
   LSMS_RETURN_IF_ERROR(ApplyCalibration(
       {c.present_threshold, c.candidate_threshold, c.selection_mask, c.peak_threshold}, &c));
+  if (!(c.liver_reference_hu >= -200.0f && c.liver_reference_hu <= 300.0f)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("liver_reference_hu must be in [-200, 300] (0 = off), got ", c.liver_reference_hu));
+  }
   if (!(c.roi_margin >= 0.0f && c.roi_margin <= 1.0f)) {
     return absl::InvalidArgumentError(absl::StrCat("roi_margin must be in [0, 1], got ", c.roi_margin));
   }

@@ -40,7 +40,11 @@ struct ModelConfig {
 
   // --- Text (BERT) ------------------------------------------------------
   int vocab_size = 0;       // set from the vocabulary
-  int text_dim = 128;
+  int text_dim = 128;       // width of the word features the rest of the net reads
+  // Hidden width of the BERT encoder when it differs from text_dim (a
+  // pretrained encoder such as MiniLM-L6, 384): a linear projection
+  // (text.proj) maps its output to text_dim. 0 = text_dim, no projection.
+  int text_width = 0;
   int text_layers = 2;
   int text_heads = 2;
   int text_ffn = 512;
@@ -66,6 +70,13 @@ struct ModelConfig {
   // resolution of the whole slice). 0 = one pass over the whole slice
   // (checkpoints made before the option load with 0). See model/liver_roi.h.
   float roi_margin = 0.0f;
+  // > 0 (with roi_margin > 0): pass 2 sees windows relative to the liver —
+  // every window's level moves by (median HU inside pass 1's liver − this
+  // value), so a portal-venous liver at 110 HU or a fatty one at 20 HU is
+  // windowed as a liver at this reference, and lesions keep their contrast
+  // with it. Training does the same with the ground-truth liver. 0 = absolute
+  // HU windows (checkpoints made before the option). See model/liver_roi.h.
+  float liver_reference_hu = 0.0f;
 
   // --- Referring selection head (extension beyond the paper) ----------
   // Scores candidate lesions (connected components of a text-free
@@ -118,6 +129,8 @@ struct ModelConfig {
   // default_threshold gates nothing (such a map is empty anyway). 0 = off
   // (checkpoints made before the option).
   float peak_threshold = 0.0f;
+
+  int text_hidden() const { return text_width > 0 ? text_width : text_dim; }
 
   // Input channels seen by the first convolution.
   int in_channels() const { return static_cast<int>(windows.size()) + (coord_channels ? 2 : 0); }

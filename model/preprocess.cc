@@ -84,13 +84,14 @@ std::vector<float> PreprocessHu(const Image& hu, const ModelConfig& config, Lett
   return PreprocessHu(hu, config, *box);
 }
 
-std::vector<float> PreprocessHu(const Image& hu, const ModelConfig& config, const Letterbox& box) {
+std::vector<float> PreprocessHu(const Image& hu, const ModelConfig& config, const Letterbox& box,
+                                float hu_offset) {
   constexpr float kAirHu = -1024.0f;
   Image resized = ResampleToModel(hu, box, kAirHu);
   const size_t plane = static_cast<size_t>(config.input_size) * config.input_size;
   std::vector<float> out(config.windows.size() * plane);
   for (size_t c = 0; c < config.windows.size(); ++c) {
-    const float lo = config.windows[c].level - config.windows[c].width / 2;
+    const float lo = config.windows[c].level + hu_offset - config.windows[c].width / 2;
     const float inv_w = 1.0f / config.windows[c].width;
     float* dst = out.data() + c * plane;
     for (size_t i = 0; i < plane; ++i) {

@@ -50,8 +50,11 @@ float SampleBilinear(const Image& src, double x, double y, float fill);
 // (-1024 HU) so that it windows to 0 like the outside of the body.
 std::vector<float> PreprocessHu(const Image& hu, const ModelConfig& config, Letterbox* box);
 // The same on a given letterbox (box.size must equal config.input_size and
-// box.rows/cols the image's).
-std::vector<float> PreprocessHu(const Image& hu, const ModelConfig& config, const Letterbox& box);
+// box.rows/cols the image's). `hu_offset` moves every window's level by that
+// many HU (windows relative to a reference density, see
+// ModelConfig::liver_reference_hu).
+std::vector<float> PreprocessHu(const Image& hu, const ModelConfig& config, const Letterbox& box,
+                                float hu_offset = 0.0f);
 
 // A model-resolution map (size×size) → the original rows×cols grid.
 Image ToOriginal(const Image& model_map, const Letterbox& box);

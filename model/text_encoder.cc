@@ -95,8 +95,13 @@ BertEncoderImpl::BertEncoderImpl(const ModelConfig& c) {
 }
 
 TextEncoderImpl::TextEncoderImpl(const ModelConfig& c) {
-  embeddings = register_module("embeddings", BertEmbeddings(c));
-  encoder = register_module("encoder", BertEncoder(c));
+  ModelConfig bert = c;
+  bert.text_dim = c.text_hidden();
+  embeddings = register_module("embeddings", BertEmbeddings(bert));
+  encoder = register_module("encoder", BertEncoder(bert));
+  if (bert.text_dim != c.text_dim) {
+    proj = register_module("proj", torch::nn::Linear(bert.text_dim, c.text_dim));
+  }
 }
 
 torch::Tensor TextEncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask) {
@@ -104,7 +109,7 @@ torch::Tensor TextEncoderImpl::forward(const torch::Tensor& ids, const torch::Te
   // HF uses the dtype's minimum; -1e4 is safe under fp16 autocast too.
   auto additive = (1.0 - mask.to(x.dtype()).unsqueeze(1).unsqueeze(2)) * -10000.0;
   for (const auto& m : *encoder->layer) x = m->as<BertLayer>()->forward(x, additive);
-  return x;
+  return proj ? proj(x) : x;
 }
 
 }  // namespace lsms

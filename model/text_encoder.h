@@ -77,12 +77,14 @@ struct BertEncoderImpl : torch::nn::Module {
 TORCH_MODULE(BertEncoder);
 
 // Input: token ids B×T (int64) and attention mask B×T (1 = token).
-// Output: word features B×T×text_dim.
+// Output: word features B×T×text_dim. The BERT part is ModelConfig::text_hidden()
+// wide; when that is not text_dim, `proj` (not a BERT tensor) maps it.
 struct TextEncoderImpl : torch::nn::Module {
   explicit TextEncoderImpl(const ModelConfig& c);
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask);
   BertEmbeddings embeddings{nullptr};
   BertEncoder encoder{nullptr};
+  torch::nn::Linear proj{nullptr};  // null when the widths agree
 };
 TORCH_MODULE(TextEncoder);
 

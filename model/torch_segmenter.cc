@@ -241,6 +241,7 @@ class TorchSegmenter final : public Segmenter {
     roi.margin = c.roi_margin;
     std::vector<int64_t> picked;
     std::vector<Letterbox> regions;
+    std::vector<float> offsets;  // liver-relative windows (0 = absolute)
     for (size_t i = 0; i < batch.size(); ++i) {
       if (!batch[i]->hu) continue;
       const float* src = pass->liver[static_cast<int64_t>(i)].data_ptr<float>();
@@ -249,6 +250,10 @@ class TorchSegmenter final : public Segmenter {
       if (!region) continue;
       picked.push_back(static_cast<int64_t>(i));
       regions.push_back(*region);
+      offsets.push_back(c.liver_reference_hu > 0
+                            ? LiverRelativeOffset(LiverMedianHu(*batch[i]->hu, liver, batch[i]->box),
+                                                  c.liver_reference_hu)
+                            : 0.0f);
     }
     if (picked.empty()) return;
     // The first pass's tensors are inference tensors: update them in the mode.
@@ -258,7 +263,7 @@ class TorchSegmenter final : public Segmenter {
     auto mm2 = torch::empty({n});
     for (int64_t k = 0; k < n; ++k) {
       const ModelInput& in = *batch[picked[k]];
-      std::vector<float> x = PreprocessHu(*in.hu, c, regions[k]);
+      std::vector<float> x = PreprocessHu(*in.hu, c, regions[k], offsets[k]);
       std::memcpy(image[k].data_ptr<float>(), x.data(), x.size() * sizeof(float));
       // Same physical pixel size, rescaled from the whole slice's grid.
       mm2[k] = mm[picked[k]].item<float>() * static_cast<float>(in.box.scale / regions[k].scale);

@@ -36,6 +36,13 @@ ABSL_FLAG(std::string, add_window, "",
           "with --init they start with zero weights, so training starts from the checkpoint's outputs.");
 ABSL_FLAG(std::string, init, "", "Start from this checkpoint (e.g. fine-tune at another size).");
 ABSL_FLAG(std::string, bert, "", "Hugging Face BERT model.safetensors for the text encoder.");
+ABSL_FLAG(std::string, text_encoder, "",
+          "Pretrained BERT-family folder (config.json, vocab.txt, model.safetensors; scripts/pretrained-text "
+          "prints the installed MiniLM-L6's) used as a frozen text encoder with a trained projection; with "
+          "--init it replaces the checkpoint's text encoder.");
+ABSL_FLAG(double, liver_reference_hu, -1,
+          "Liver-relative windows for liver regions: pass 2 moves every window by (liver median HU - this); "
+          "0 = absolute windows; -1 = as in the checkpoint or preset.");
 ABSL_FLAG(std::string, vocab, "", "vocab.txt (default: beside the manifest).");
 ABSL_FLAG(bool, resume, false, "Continue from <out>/last.*.");
 ABSL_FLAG(int, steps, 3000, "Total optimisation steps.");
@@ -102,6 +109,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.bert_safetensors = absl::GetFlag(FLAGS_bert);
+  o.text_encoder = absl::GetFlag(FLAGS_text_encoder);
+  o.liver_reference_hu = static_cast<float>(absl::GetFlag(FLAGS_liver_reference_hu));
   o.vocab = absl::GetFlag(FLAGS_vocab);
   o.resume = absl::GetFlag(FLAGS_resume);
   o.steps = absl::GetFlag(FLAGS_steps);

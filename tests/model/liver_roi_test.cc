@@ -108,5 +108,54 @@ TEST(LiverRoiTest, CropSamplesTheRegionAtHigherResolution) {
   EXPECT_GE(bright(b), 25);
 }
 
+TEST(LiverDensityTest, MedianOfTheHuInsideTheLiverMap) {
+  // HU 100 + column/10 inside the rectangle (columns 50..249: 105..124.9),
+  // -1000 elsewhere. 200 columns: the median is between columns 149 and 150.
+  Image hu{512, 512, std::vector<float>(512 * 512, -1000.0f)};
+  for (int y = 100; y < 200; ++y) {
+    for (int x = 50; x < 250; ++x) hu.data[y * 512 + x] = 100.0f + x / 10.0f;
+  }
+  auto m = LiverMedianHu(hu, RectangleMask(), IdentityGrid(512, 512));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_NEAR(*m, 115.0f, 0.11f);
+  // The same liver seen on a 128 px model grid (4 original pixels a model pixel).
+  Image coarse{128, 128, std::vector<float>(128 * 128, 0.0f)};
+  for (int y = 25; y < 50; ++y) {
+    for (int x = 13; x < 62; ++x) coarse.data[y * 128 + x] = 0.8f;
+  }
+  auto c = LiverMedianHu(hu, coarse, Letterbox::For(512, 512, 128));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_NEAR(*c, 100.0f + 150.0f / 10.0f, 0.5f);  // columns 52..247
+  // Too few liver pixels, or none: no reference.
+  EXPECT_FALSE(LiverMedianHu(hu, coarse, Letterbox::For(512, 512, 128), 0.5f, 1'000'000).has_value());
+  EXPECT_FALSE(LiverMedianHu(hu, Image{512, 512, std::vector<float>(512 * 512, 0.0f)}, IdentityGrid(512, 512))
+                   .has_value());
+  EXPECT_FLOAT_EQ(LiverRelativeOffset(115.0f, 60.0f), 55.0f);
+  EXPECT_FLOAT_EQ(LiverRelativeOffset(115.0f, 0.0f), 0.0f);
+  EXPECT_FLOAT_EQ(LiverRelativeOffset(std::nullopt, 60.0f), 0.0f);
+}
+
+TEST(LiverDensityTest, RelativeWindowsSeeAnEnhancedLiverAsTheReference) {
+  // A liver at 110 HU with a lesion 40 HU darker, windowed relative to the
+  // liver (reference 60), gives the inputs of a liver at 60 with a lesion at 20.
+  ModelConfig c;
+  c.input_size = 32;
+  c.windows = {{150, 60}, {400, 40}};
+  auto slice = [](float liver, float lesion) {
+    Image hu{32, 32, std::vector<float>(32 * 32, liver)};
+    for (int y = 10; y < 20; ++y) {
+      for (int x = 10; x < 20; ++x) hu.data[y * 32 + x] = lesion;
+    }
+    return hu;
+  };
+  const Letterbox box = Letterbox::For(32, 32, 32);
+  auto enhanced = PreprocessHu(slice(110, 70), c, box, LiverRelativeOffset(110.0f, 60.0f));
+  auto reference = PreprocessHu(slice(60, 20), c, box);
+  ASSERT_EQ(enhanced.size(), reference.size());
+  for (size_t i = 0; i < enhanced.size(); ++i) EXPECT_NEAR(enhanced[i], reference[i], 1e-5) << i;
+  // Absolute windows do not: the enhanced liver is brighter.
+  EXPECT_GT(PreprocessHu(slice(110, 70), c, box)[0], reference[0] + 0.5f);
+}
+
 }  // namespace
 }  // namespace lsms

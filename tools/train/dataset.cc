@@ -38,13 +38,14 @@ std::vector<uint8_t> ToModelMask(const std::vector<uint8_t>& m, int rows, int co
 
 // One view of a decoded slice: preprocessed on `box`, targets on its grid.
 ImageEntry MakeEntry(const std::string& path, const std::string& id, const DecodedSlice& slice,
-                     const PngImage* labels, const PngImage* liver, const Letterbox& box,
+                     const PngImage* labels, const PngImage* liver, const Letterbox& box, float hu_offset,
                      const ModelConfig& config, std::shared_ptr<const Image> kept_hu, bool keep_original) {
   ImageEntry e;
   e.path = path;
   e.id = id;
   e.box = box;
-  e.input = PreprocessHu(slice.hu, config, box);
+  e.hu_offset = hu_offset;
+  e.input = PreprocessHu(slice.hu, config, box, hu_offset);
   if (slice.row_spacing_mm > 0) {
     e.mm_per_pixel = static_cast<float>(std::sqrt(slice.row_spacing_mm * slice.col_spacing_mm) / box.scale);
   }
@@ -80,21 +81,31 @@ ImageEntry MakeEntry(const std::string& path, const std::string& id, const Decod
   return e;
 }
 
-// The views of one slice: the whole slice and/or its liver region.
-std::vector<Letterbox> Views(const LoadOptions& options, const DecodedSlice& slice, const PngImage* liver,
-                             int size, size_t image_number) {
-  const Letterbox whole = Letterbox::For(slice.hu.rows, slice.hu.cols, size);
-  if (options.roi_margin <= 0 || !liver) return {whole};
+// One view of a slice and the HU offset of its windows.
+struct View {
+  Letterbox box;
+  float hu_offset = 0.0f;
+};
+
+// The views of one slice: the whole slice (absolute windows, as pass 1 sees
+// it) and/or its liver region (windows relative to the ground-truth liver
+// when the config asks for it, as pass 2 sees them).
+std::vector<View> Views(const LoadOptions& options, const DecodedSlice& slice, const PngImage* liver,
+                        const ModelConfig& config, size_t image_number) {
+  const Letterbox whole = Letterbox::For(slice.hu.rows, slice.hu.cols, config.input_size);
+  if (options.roi_margin <= 0 || !liver) return {{whole, 0.0f}};
   Image mask{static_cast<int>(liver->height), static_cast<int>(liver->width),
              std::vector<float>(liver->pixels.begin(), liver->pixels.end())};
+  const Letterbox grid = IdentityGrid(mask.rows, mask.cols);
   LiverRoiOptions roi;
   roi.threshold = 1.0f;  // any non-zero label
   roi.margin = options.roi_margin;
-  std::optional<Letterbox> region = LiverRoi(mask, IdentityGrid(mask.rows, mask.cols), size, roi);
-  if (!region) return {whole};
-  std::vector<Letterbox> views = {*region};
+  std::optional<Letterbox> region = LiverRoi(mask, grid, config.input_size, roi);
+  if (!region) return {{whole, 0.0f}};
+  const float offset = LiverRelativeOffset(LiverMedianHu(slice.hu, mask, grid, 1.0f), config.liver_reference_hu);
+  std::vector<View> views = {{*region, offset}};
   if (options.whole_every > 0 && image_number % static_cast<size_t>(options.whole_every) == 0) {
-    views.push_back(whole);
+    views.push_back({whole, 0.0f});
   }
   return views;
 }
@@ -155,12 +166,11 @@ absl::StatusOr<Dataset> LoadManifest(const LoadOptions& options, const ModelConf
         }
       }
       std::vector<int> views;
-      for (const Letterbox& box : Views(options, *slice, liver ? &*liver : nullptr, config.input_size,
-                                        distinct_images)) {
+      for (const View& view : Views(options, *slice, liver ? &*liver : nullptr, config, distinct_images)) {
         views.push_back(static_cast<int>(ds.images.size()));
         ds.images.push_back(MakeEntry(image_path, j.value("image_id", image_path), *slice,
-                                      labels ? &*labels : nullptr, liver ? &*liver : nullptr, box, config,
-                                      kept_hu, options.keep_original_masks));
+                                      labels ? &*labels : nullptr, liver ? &*liver : nullptr, view.box,
+                                      view.hu_offset, config, kept_hu, options.keep_original_masks));
         ds.images.back().lesions = facts;
       }
       ++distinct_images;

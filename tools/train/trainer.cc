@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -20,6 +21,7 @@
 #include "common/status_macros.h"
 #include "model/checkpoint.h"
 #include "model/losses.h"
+#include "model/pretrained_text.h"
 #include "model/tokenizer.h"
 #include "tools/synth/expression_grammar.h"
 #include "tools/train/dataset.h"
@@ -27,6 +29,22 @@
 
 namespace lsms::train {
 namespace {
+
+// A pretrained text encoder stays as it was pretrained: no gradients, and no
+// dropout (eval mode) while the rest of the net trains. The projection to
+// text_dim (text.proj) trains.
+void FreezePretrainedText(LsmsNetImpl& net) {
+  for (auto& p : net.text->embeddings->parameters()) p.set_requires_grad(false);
+  for (auto& p : net.text->encoder->parameters()) p.set_requires_grad(false);
+}
+
+void TrainMode(LsmsNetImpl& net) {
+  net.train();
+  if (!net.text->embeddings->word_embeddings->weight.requires_grad()) {
+    net.text->embeddings->eval();
+    net.text->encoder->eval();
+  }
+}
 
 namespace fs = std::filesystem;
 namespace F = torch::nn::functional;
@@ -236,7 +254,7 @@ std::map<std::string, double> Trainer::Validate() {
   }
   std::map<std::string, double> out;
   for (const auto& [k, v] : sum) out[k] = v / count[k];
-  net_->train();
+  TrainMode(*net_);
   return out;
 }
 
@@ -272,6 +290,7 @@ absl::Status Trainer::Run() {
   // embeddings' LayerNorm and the temperature; text encoder at its own lr.
   std::vector<torch::Tensor> decay, no_decay, text_decay, text_no_decay;
   for (const auto& p : net_->named_parameters()) {
+    if (!p.value().requires_grad()) continue;  // a frozen pretrained encoder
     const bool is_text = p.key().rfind("text.", 0) == 0;
     const bool nd = p.value().dim() <= 1 || p.key().find("gamma") != std::string::npos ||
                     p.key().find("logit_scale") != std::string::npos;
@@ -310,7 +329,7 @@ absl::Status Trainer::Run() {
   if (start == 0) csv << "step,lr,loss,bce,dice,contrastive,present,aux,selection,pred_selection,seconds,val_miou\n";
   std::mt19937_64 rng(o_.seed * 7919 + static_cast<uint64_t>(start));
   torch::manual_seed(o_.seed + static_cast<uint64_t>(start));
-  net_->train();
+  TrainMode(*net_);
   const auto t0 = Clock::now();
   double ema = 0;
   LossWeights weights;
@@ -383,6 +402,10 @@ absl::Status Train(const TrainOptions& o) {
     const fs::path dir = o.out_dir;
     std::string init = o.init_checkpoint;
     if (o.resume && fs::exists(dir / "last.safetensors")) init = (dir / "last.safetensors").string();
+    std::optional<PretrainedText> pretrained;
+    if (!o.text_encoder.empty()) {
+      LSMS_ASSIGN_OR_RETURN(pretrained, ReadPretrainedText(o.text_encoder));
+    }
     if (!init.empty()) {
       LSMS_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::Load(init));
       LSMS_ASSIGN_OR_RETURN(info, ReadCheckpointInfo(file));
@@ -413,6 +436,18 @@ absl::Status Train(const TrainOptions& o) {
         new_modules.push_back("cand_frame.");
       }
       if (o.roi_margin >= 0) info.config.roi_margin = o.roi_margin;
+      if (o.liver_reference_hu >= 0) info.config.liver_reference_hu = o.liver_reference_hu;
+      // A pretrained text encoder replaces the checkpoint's unless the
+      // checkpoint already is one with it (same vocabulary: a resumed run).
+      const bool replace_text = pretrained && info.vocab != pretrained->vocab;
+      if (replace_text) {
+        ApplyPretrainedText(*pretrained, &info.config);
+        info.vocab = pretrained->vocab;
+        for (auto it = file.tensors.begin(); it != file.tensors.end();) {
+          it = absl::StartsWith(it->first, "text.") ? file.tensors.erase(it) : std::next(it);
+        }
+        new_modules.push_back("text.");
+      }
       const int file_windows = static_cast<int>(info.config.windows.size());
       LSMS_ASSIGN_OR_RETURN(info.config.windows, AppendWindows(info.config.windows, o.add_windows));
       torch::manual_seed(o.seed);
@@ -421,6 +456,11 @@ absl::Status Train(const TrainOptions& o) {
                                              static_cast<int>(info.config.windows.size()) - file_windows,
                                              new_modules);
       if (!loaded.ok()) return absl::InvalidArgumentError(absl::StrCat(init, ": ", loaded.message()));
+      if (replace_text) {
+        LSMS_ASSIGN_OR_RETURN(SafetensorsFile bert, SafetensorsFile::Load(pretrained->weights_path));
+        LSMS_RETURN_IF_ERROR(LoadBertWeights(bert, *net->text));
+        absl::StrAppend(&info.provenance.version, "+", pretrained->name);
+      }
     } else {
       LSMS_ASSIGN_OR_RETURN(info.config, ModelConfig::FromPreset(o.preset));
       if (o.input_size > 0) info.config.input_size = o.input_size;
@@ -428,16 +468,25 @@ absl::Status Train(const TrainOptions& o) {
       if (o.candidate_relation_heads >= 0) info.config.candidate_relation_heads = o.candidate_relation_heads;
       if (o.candidate_liver_frame >= 0) info.config.candidate_liver_frame = o.candidate_liver_frame == 1;
       if (o.roi_margin >= 0) info.config.roi_margin = o.roi_margin;
+      if (o.liver_reference_hu >= 0) info.config.liver_reference_hu = o.liver_reference_hu;
       LSMS_ASSIGN_OR_RETURN(info.config.windows, AppendWindows(info.config.windows, o.add_windows));
-      const std::string first_manifest = o.manifest.substr(0, o.manifest.find(','));
-      const std::string vocab_path =
-          o.vocab.empty() ? (fs::path(first_manifest).parent_path() / "vocab.txt").string() : o.vocab;
-      LSMS_ASSIGN_OR_RETURN(info.vocab, ReadFile(vocab_path));
-      LSMS_ASSIGN_OR_RETURN(auto tok, Tokenizer::FromVocabText(info.vocab));
-      info.config.vocab_size = tok->vocab_size();
+      if (pretrained) {
+        ApplyPretrainedText(*pretrained, &info.config);
+        info.vocab = pretrained->vocab;
+      } else {
+        const std::string first_manifest = o.manifest.substr(0, o.manifest.find(','));
+        const std::string vocab_path =
+            o.vocab.empty() ? (fs::path(first_manifest).parent_path() / "vocab.txt").string() : o.vocab;
+        LSMS_ASSIGN_OR_RETURN(info.vocab, ReadFile(vocab_path));
+        LSMS_ASSIGN_OR_RETURN(auto tok, Tokenizer::FromVocabText(info.vocab));
+        info.config.vocab_size = tok->vocab_size();
+      }
       torch::manual_seed(o.seed);
       net = LsmsNet(info.config);
-      if (!o.bert_safetensors.empty()) {
+      if (pretrained) {
+        LSMS_ASSIGN_OR_RETURN(SafetensorsFile bert, SafetensorsFile::Load(pretrained->weights_path));
+        LSMS_RETURN_IF_ERROR(LoadBertWeights(bert, *net->text));
+      } else if (!o.bert_safetensors.empty()) {
         LSMS_ASSIGN_OR_RETURN(SafetensorsFile bert, SafetensorsFile::Load(o.bert_safetensors));
         LSMS_RETURN_IF_ERROR(LoadBertWeights(bert, *net->text));
       }
@@ -459,6 +508,7 @@ absl::Status Train(const TrainOptions& o) {
     LSMS_ASSIGN_OR_RETURN(Dataset val, LoadDatasets(val_load, info.config));
     std::cerr << "lsms-train: " << train.images.size() << " train images, " << train.samples.size()
               << " expressions; " << val.samples.size() << " val expressions\n";
+    if (pretrained) FreezePretrainedText(*net);
     ModelConfig config = info.config;  // copied before `info` is moved below
     Trainer t(o, std::move(config), std::move(tok), net, std::move(train), std::move(val), std::move(info));
     return t.Run();

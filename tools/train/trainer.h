@@ -48,6 +48,15 @@ struct TrainOptions {
   std::vector<HuWindow> add_windows;
   int whole_every = 3;
   std::string bert_safetensors;   // initialise the text encoder from real BERT
+  // A pretrained BERT-family folder (model/pretrained_text.h) used as the text
+  // encoder, kept frozen; a trained projection maps its width to text_dim.
+  // With --init it replaces the checkpoint's text encoder (vision, decoder and
+  // heads keep their weights); a checkpoint that already has it (a resumed
+  // run) keeps its own projection. Its vocabulary becomes the model's.
+  std::string text_encoder;
+  // ModelConfig::liver_reference_hu: > 0 windows liver regions relative to the
+  // liver's median HU; 0 = absolute; -1 = as in the checkpoint or preset.
+  float liver_reference_hu = -1.0f;
   std::string vocab;              // default: vocab.txt beside the manifest
   bool resume = false;            // continue from out_dir/last.*
   int steps = 3000;
