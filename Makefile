@@ -8,7 +8,7 @@ export CCACHE_NOHASHDIR := 1
 .PHONY: deps build demo test test-quick clean
 
 deps:
-	scripts/install-deps --with-prometheus --with-deploy-tools
+	scripts/install-deps --with-prometheus --with-deploy-tools --with-pretrained
 
 build: deps
 	cmake --preset default -DLSMS_BUILD_TESTS=ON

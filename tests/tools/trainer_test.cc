@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstring>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -14,6 +15,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "model/checkpoint.h"
+#include "model/pretrained_text.h"
+#include "model/safetensors.h"
 #include "tools/synth/benchmark_writer.h"
 
 namespace lsms {
@@ -195,6 +198,78 @@ TEST(TrainerTest, AddWindowWidensTheInitCheckpointOnceAndRejectsACopy) {
   EXPECT_TRUE(absl::IsInvalidArgument(st)) << st;
   fs::remove_all(dir);
 }
+
+TEST(TrainerTest, HeldOutPhrasingIsNeverTrainedOrSelectedOn) {
+  const fs::path dir = fs::temp_directory_path() / ("lsms_train_heldout_" + std::to_string(::getpid()));
+  synth::BenchmarkOptions b;
+  b.out_dir = (dir / "mixed").string();
+  b.images = 4;
+  b.size = 128;
+  b.val_fraction = 0.5;
+  b.test_fraction = 0.0;
+  b.phrasing = synth::Phrasing::kMixed;
+  ASSERT_TRUE(synth::WriteBenchmark(b).ok());
+  auto st = train::Train(TinyRun((dir / "mixed" / "manifest.jsonl").string(), 1, dir / "run"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_NE(st.message().find("held-out phrasing"), std::string::npos) << st;
+  b.out_dir = (dir / "seen").string();
+  b.phrasing = synth::Phrasing::kSeen;
+  ASSERT_TRUE(synth::WriteBenchmark(b).ok());
+  EXPECT_TRUE(train::Train(TinyRun((dir / "seen" / "manifest.jsonl").string(), 1, dir / "run")).ok());
+  fs::remove_all(dir);
+}
+
+#ifdef LSMS_PRETRAINED_TEXT_DIR
+TEST(TrainerTest, PretrainedTextEncoderReplacesTheCheckpointsAndStaysFrozen) {
+  const fs::path dir = fs::temp_directory_path() / ("lsms_train_pretrained_" + std::to_string(::getpid()));
+  ASSERT_TRUE(WriteBenchmark(dir / "data", 4, 3, 0.5));
+  const std::string manifest = (dir / "data" / "manifest.jsonl").string();
+  ASSERT_TRUE(train::Train(TinyRun(manifest, 1, dir / "base")).ok());
+  auto base = LoadCheckpoint((dir / "base" / "last.safetensors").string());
+  ASSERT_TRUE(base.ok()) << base.status();
+  ASSERT_EQ(base->info.config.text_width, 0);
+  train::TrainOptions o = TinyRun(manifest, 2, dir / "mini");
+  o.init_checkpoint = (dir / "base" / "last.safetensors").string();
+  o.text_encoder = LSMS_PRETRAINED_TEXT_DIR;
+  o.liver_reference_hu = 60;
+  o.lr = 1e-2;  // large: frozen tensors must still not move
+  ASSERT_TRUE(train::Train(o).ok());
+  auto mini = LoadCheckpoint((dir / "mini" / "last.safetensors").string());
+  ASSERT_TRUE(mini.ok()) << mini.status();
+  const ModelConfig& c = mini->info.config;
+  EXPECT_EQ(c.text_width, 384);
+  EXPECT_EQ(c.text_dim, base->info.config.text_dim);
+  EXPECT_EQ(c.vocab_size, 30522);
+  EXPECT_EQ(c.liver_reference_hu, 60.0f);
+  auto pretrained = ReadPretrainedText(LSMS_PRETRAINED_TEXT_DIR);
+  ASSERT_TRUE(pretrained.ok());
+  EXPECT_EQ(mini->info.vocab, pretrained->vocab);
+  // The pretrained tensors are exactly the package's after training.
+  auto file = SafetensorsFile::Load(pretrained->weights_path);
+  ASSERT_TRUE(file.ok());
+  for (const char* name : {"embeddings.word_embeddings.weight", "encoder.layer.5.output.dense.weight"}) {
+    auto want = file->tensors.at(name).ToFloat();
+    ASSERT_TRUE(want.ok());
+    torch::Tensor got;
+    for (const auto& p : mini->net->named_parameters()) {
+      if (p.key() == std::string("text.") + name) got = p.value().contiguous();
+    }
+    ASSERT_TRUE(got.defined()) << name;
+    EXPECT_EQ(std::memcmp(got.data_ptr<float>(), want->data(), want->size() * sizeof(float)), 0) << name;
+  }
+  // A resumed run keeps the trained projection (the checkpoint already has
+  // this encoder) instead of drawing a new one.
+  torch::Tensor proj = mini->net->text->proj->weight.clone();
+  o.resume = true;
+  o.steps = 3;
+  o.lr = 1e-9;  // one step that moves nothing measurably
+  ASSERT_TRUE(train::Train(o).ok());
+  auto again = LoadCheckpoint((dir / "mini" / "last.safetensors").string());
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(torch::allclose(again->net->text->proj->weight, proj, /*rtol=*/0, /*atol=*/1e-5));
+  fs::remove_all(dir);
+}
+#endif
 
 }  // namespace
 }  // namespace lsms
