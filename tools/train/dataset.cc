@@ -137,6 +137,10 @@ absl::StatusOr<Dataset> LoadManifest(const LoadOptions& options, const ModelConf
     }
     const std::string split = j.value("split", "train");
     if (!options.split.empty() && split != options.split) continue;
+    if (options.refuse_held_out && j.value("generator", "") == "lsms-ood") {
+      return absl::FailedPreconditionError(absl::StrCat(
+          options.manifest, ":", line_no, ": the out-of-distribution set (lsms-ood) is never trained or selected on"));
+    }
     if (options.refuse_held_out && j.value("phrasing", "") == "held_out") {
       return absl::FailedPreconditionError(
           absl::StrCat(options.manifest, ":", line_no,

@@ -76,8 +76,9 @@ struct LoadOptions {
   // resolution (what evaluation scores against). Training needs only the
   // model grid: false saves ~0.5 MB per sample of a 512² benchmark.
   bool keep_original_masks = true;
-  // Training and checkpoint selection never read held-out phrasing: a row
-  // with "phrasing": "held_out" is then an error (lsms-synth --phrasing).
+  // Training and checkpoint selection never read held-out phrasing nor the
+  // out-of-distribution set: a row with "phrasing": "held_out" (lsms-synth
+  // --phrasing) or "generator": "lsms-ood" is then an error.
   bool refuse_held_out = false;
 };
 
