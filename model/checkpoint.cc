@@ -146,9 +146,14 @@ absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(const SafetensorsFile& file) {
 }
 
 absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& net,
-                            const CheckpointInfo& info, WeightPrecision precision) {
+                            const CheckpointInfo& info, WeightPrecision precision,
+                            const std::vector<std::string>& omit_prefixes) {
   SafetensorsFile file;
-  for (const auto& [name, t] : NamedState(net)) file.tensors[name] = ToView(t, precision);
+  for (const auto& [name, t] : NamedState(net)) {
+    const bool omit = std::any_of(omit_prefixes.begin(), omit_prefixes.end(),
+                                  [&name = name](const std::string& p) { return absl::StartsWith(name, p); });
+    if (!omit) file.tensors[name] = ToView(t, precision);
+  }
   file.metadata[kFormatKey] = kFormatVersion;
   file.metadata["lsms.config"] = info.config.ToJson();
   file.metadata["lsms.vocab"] = info.vocab;

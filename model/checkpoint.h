@@ -29,9 +29,13 @@ struct CheckpointInfo {
 // Reads config, vocabulary and provenance from a parsed checkpoint.
 absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(const SafetensorsFile& file);
 
+// `omit_prefixes`: tensors under these names are left out (a training state
+// whose frozen pretrained text encoder is restored from its package on
+// resume); such a file does not load as a checkpoint on its own.
 absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& net,
                             const CheckpointInfo& info,
-                            WeightPrecision precision = WeightPrecision::kF32);
+                            WeightPrecision precision = WeightPrecision::kF32,
+                            const std::vector<std::string>& omit_prefixes = {});
 
 // Copies every parameter and buffer of `net` from `file` (strict by name and
 // shape). Tensors of `net` whose name starts with an entry of

@@ -7,6 +7,7 @@
 #ifndef LSMS_MODEL_SEGMENTER_H_
 #define LSMS_MODEL_SEGMENTER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,17 @@ struct Prediction {
   // over the expression's own tokens.
   std::vector<float> token_relevance;
 };
+
+// The confidence reported with an answer: how likely it is right. A mask's
+// is its mean lesion probability (`probability_sum` over `mask_pixels`
+// pixels at or above the threshold); an empty answer ("no such lesion") is as
+// sure as the target-present head is of absence, 1 − target_present.
+// lsms-eval measures its calibration against IoU ≥ 0.5 (expected calibration
+// error).
+inline float AnswerConfidence(double probability_sum, uint64_t mask_pixels, float target_present) {
+  return mask_pixels ? static_cast<float>(probability_sum / static_cast<double>(mask_pixels))
+                     : 1.0f - target_present;
+}
 
 class Segmenter {
  public:

@@ -98,7 +98,7 @@ absl::Status Postprocess(const Prediction& p, const RequestContext& ctx, const s
   r->mutable_status()->set_code(0);
   r->set_threshold(ctx.threshold);
   r->set_pixel_count(count);
-  r->set_confidence(count ? static_cast<float>(sum / count) : 0.0f);
+  r->set_confidence(AnswerConfidence(sum, count, p.target_present));
   r->set_target_present(p.target_present);
   auto* box = r->mutable_bounding_box();
   if (count) {

@@ -25,6 +25,7 @@
 #include "common/overlay.h"
 #include "common/png_codec.h"
 #include "model/segmenter.h"
+#include "tools/eval/calibration.h"
 #include "tools/eval/lesion_recall.h"
 #include "tools/eval/metrics.h"
 #include "tools/eval/present_sweep.h"
@@ -77,6 +78,10 @@ namespace {
 
 struct Run {
   eval::MetricAccumulator acc;
+  // By the manifest's "phase" and "phrasing" (rows that have them).
+  std::map<std::string, eval::MetricAccumulator> groups;
+  std::vector<double> confidence;  // AnswerConfidence, as the server reports it
+  std::vector<bool> correct;       // IoU ≥ 0.5
   std::vector<double> iou;
   std::vector<std::vector<uint8_t>> masks;
   std::vector<float> present_score;  // the reported target-present probability, per sample
@@ -128,6 +133,15 @@ absl::StatusOr<Run> Predict(Segmenter& model, const train::Dataset& ds,
       for (size_t k = 0; k < mask.size(); ++k) mask[k] = prob.data[k] >= c.default_threshold;
       auto score = eval::Score(mask, s.mask_original);
       run.acc.Add(s.kind, score);
+      if (!s.phase.empty()) run.groups["phase"].Add(s.phase, score);
+      if (!s.phrasing.empty()) run.groups["phrasing"].Add(s.phrasing, score);
+      double prob_sum = 0;
+      uint64_t mask_pixels = 0;
+      for (size_t k = 0; k < mask.size(); ++k) {
+        if (mask[k]) prob_sum += prob.data[k], ++mask_pixels;
+      }
+      run.confidence.push_back(AnswerConfidence(prob_sum, mask_pixels, p.target_present));
+      run.correct.push_back(score.iou >= 0.5);
       run.iou.push_back(score.iou);
       const auto& labels = ds.images[s.image].labels_original;
       if (!labels.empty()) {
@@ -316,9 +330,14 @@ int main(int argc, char** argv) {
   }
   // Text-blind oracle: the union of every lesion of the image.
   eval::MetricAccumulator oracle;
+  std::map<std::string, eval::MetricAccumulator> oracle_groups;
   for (const auto& s : ds->samples) {
     const auto& all = ds->images[s.image].all_lesions_original;
-    oracle.Add(s.kind, eval::Score(all.empty() ? std::vector<uint8_t>(s.mask_original.size(), 0) : all, s.mask_original));
+    const auto score =
+        eval::Score(all.empty() ? std::vector<uint8_t>(s.mask_original.size(), 0) : all, s.mask_original);
+    oracle.Add(s.kind, score);
+    if (!s.phase.empty()) oracle_groups["phase"].Add(s.phase, score);
+    if (!s.phrasing.empty()) oracle_groups["phrasing"].Add(s.phrasing, score);
   }
 
   const fs::path out = absl::GetFlag(FLAGS_out);
@@ -341,12 +360,22 @@ int main(int argc, char** argv) {
     for (const auto& [k, s] : a.ByKind()) r["by_kind"][k] = s.ToJson();
     return r;
   };
-  j["model"] = dump(main_run->acc);
+  // Overall, by kind, and by phase / phrasing where the manifest has them.
+  auto dump_grouped = [&](const eval::MetricAccumulator& a, std::map<std::string, eval::MetricAccumulator>& groups) {
+    nlohmann::json r = dump(a);
+    for (const auto& [group, acc] : groups) {
+      for (const auto& [k, v] : acc.ByKind()) r["by_" + group][k] = v.ToJson();
+    }
+    return r;
+  };
+  j["model"] = dump_grouped(main_run->acc, main_run->groups);
+  const eval::CalibrationReport calibration = eval::Calibrate(main_run->confidence, main_run->correct);
+  j["model_calibration"] = calibration.ToJson();
   if (ablations) {
-    j["ablation_empty_expression"] = dump(empty_run.acc);
+    j["ablation_empty_expression"] = dump_grouped(empty_run.acc, empty_run.groups);
     j["ablation_other_image_expression"] = dump(other_run.acc);
   }
-  j["oracle_all_lesions"] = dump(oracle);
+  j["oracle_all_lesions"] = dump_grouped(oracle, oracle_groups);
   const double n_samples = static_cast<double>(ds->samples.size());
   j["model_ms_per_expression"] = 1e3 * main_run->seconds / n_samples;
   if (whole_ran) {
@@ -407,6 +436,17 @@ int main(int argc, char** argv) {
     md << absl::StrFormat("| %s | %d | %.3f | %.3f | %.3f | %.3f | %s |\n", k, s.n, s.miou, ok[k].miou,
                           s.precision.at("P@0.5"), ok[k].precision.at("P@0.5"),
                           ablations ? absl::StrFormat("%.3f", ek[k].miou) : "–");
+  }
+  for (const auto& [group, acc] : main_run->groups) {
+    md << "\n## By " << group << "\n\n"
+       << eval::GroupMarkdown(group, acc, &oracle_groups[group], ablations ? &empty_run.groups[group] : nullptr);
+  }
+  md << absl::StrFormat("\n## Confidence calibration\n\nExpected calibration error of the reported confidence "
+                        "against IoU ≥ 0.5: **%.3f** (%d answers, 15 bins).\n\n| confidence | n | mean "
+                        "confidence | accuracy |\n|---|---|---|---|\n",
+                        calibration.ece, calibration.n);
+  for (const auto& b : calibration.bins) {
+    md << absl::StrFormat("| %.2f–%.2f | %d | %.3f | %.3f |\n", b.lo, b.hi, b.n, b.mean_confidence, b.accuracy);
   }
   md << "\n## Which lesions the model selected\n\n"
      << "A lesion counts as selected when at least half of its pixels are in the mask; shares of each "

@@ -66,4 +66,24 @@ nlohmann::json Summary::ToJson() const {
   return j;
 }
 
+std::string GroupMarkdown(const std::string& title, const MetricAccumulator& model, const MetricAccumulator* oracle,
+                          const MetricAccumulator* empty) {
+  std::string md = absl::StrFormat(
+      "| %s | n | mIoU | P@0.5 | no-target acc. (n) | oracle mIoU | empty-expr. mIoU |\n|---|---|---|---|---|---|---|\n",
+      title);
+  const auto o = oracle ? oracle->ByKind() : std::map<std::string, Summary>{};
+  const auto e = empty ? empty->ByKind() : std::map<std::string, Summary>{};
+  for (const auto& [k, s] : model.ByKind()) {
+    auto cell = [&k = k](const std::map<std::string, Summary>& m) {
+      auto it = m.find(k);
+      return it == m.end() ? std::string("–") : absl::StrFormat("%.3f", it->second.miou);
+    };
+    absl::StrAppendFormat(&md, "| %s | %d | %.3f | %.3f | %s | %s | %s |\n", k, s.n, s.miou,
+                          s.precision.count("P@0.5") ? s.precision.at("P@0.5") : 0.0,
+                          s.no_target_n ? absl::StrFormat("%.3f (%d)", s.no_target_accuracy, s.no_target_n) : "–",
+                          cell(o), cell(e));
+  }
+  return md;
+}
+
 }  // namespace lsms::eval

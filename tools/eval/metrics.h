@@ -44,6 +44,12 @@ class MetricAccumulator {
   std::map<std::string, std::vector<SampleScore>> by_kind_;
 };
 
+// A Markdown table of `model` by group value (ByKind of an accumulator keyed
+// by phase, phrasing…), beside the text-blind oracle and the empty-expression
+// ablation when given (null: "–").
+std::string GroupMarkdown(const std::string& title, const MetricAccumulator& model, const MetricAccumulator* oracle,
+                          const MetricAccumulator* empty);
+
 }  // namespace lsms::eval
 
 #endif  // LSMS_TOOLS_EVAL_METRICS_H_

@@ -33,6 +33,9 @@ namespace {
 // A pretrained text encoder stays as it was pretrained: no gradients, and no
 // dropout (eval mode) while the rest of the net trains. The projection to
 // text_dim (text.proj) trains.
+// The text encoder's pretrained (frozen) tensors; text.proj is trained.
+const std::vector<std::string> kPretrainedTextPrefixes = {"text.embeddings.", "text.encoder."};
+
 void FreezePretrainedText(LsmsNetImpl& net) {
   for (auto& p : net.text->embeddings->parameters()) p.set_requires_grad(false);
   for (auto& p : net.text->encoder->parameters()) p.set_requires_grad(false);
@@ -275,7 +278,12 @@ void Trainer::SetLearningRate(int step) {
 
 absl::Status Trainer::Save(const std::string& name, int step, double best) {
   const fs::path dir = o_.out_dir;
-  LSMS_RETURN_IF_ERROR(SaveCheckpoint((dir / (name + ".safetensors")).string(), *net_, info_));
+  // The resumable state leaves out a frozen pretrained text encoder (~90 MB
+  // that its package restores on --resume); "best" is a whole checkpoint.
+  std::vector<std::string> omit;
+  if (name == "last" && !o_.text_encoder.empty()) omit = {kPretrainedTextPrefixes.begin(), kPretrainedTextPrefixes.end()};
+  LSMS_RETURN_IF_ERROR(SaveCheckpoint((dir / (name + ".safetensors")).string(), *net_, info_,
+                                      WeightPrecision::kF32, omit));
   if (name == "last") {
     torch::save(*opt_, (dir / "last-optimizer.pt").string());
     std::ofstream((dir / "last-state.json").string()) << nlohmann::json{{"step", step}, {"best", best}}.dump();
@@ -440,6 +448,9 @@ absl::Status Train(const TrainOptions& o) {
       // A pretrained text encoder replaces the checkpoint's unless the
       // checkpoint already is one with it (same vocabulary: a resumed run).
       const bool replace_text = pretrained && info.vocab != pretrained->vocab;
+      // A resumable state without the frozen encoder gets it from the package.
+      const bool restore_text = pretrained && !replace_text && !file.tensors.count("text.embeddings.word_embeddings.weight");
+      if (restore_text) new_modules.insert(new_modules.end(), kPretrainedTextPrefixes.begin(), kPretrainedTextPrefixes.end());
       if (replace_text) {
         ApplyPretrainedText(*pretrained, &info.config);
         info.vocab = pretrained->vocab;
@@ -456,11 +467,11 @@ absl::Status Train(const TrainOptions& o) {
                                              static_cast<int>(info.config.windows.size()) - file_windows,
                                              new_modules);
       if (!loaded.ok()) return absl::InvalidArgumentError(absl::StrCat(init, ": ", loaded.message()));
-      if (replace_text) {
+      if (replace_text || restore_text) {
         LSMS_ASSIGN_OR_RETURN(SafetensorsFile bert, SafetensorsFile::Load(pretrained->weights_path));
         LSMS_RETURN_IF_ERROR(LoadBertWeights(bert, *net->text));
-        absl::StrAppend(&info.provenance.version, "+", pretrained->name);
       }
+      if (replace_text) absl::StrAppend(&info.provenance.version, "+", pretrained->name);
     } else {
       LSMS_ASSIGN_OR_RETURN(info.config, ModelConfig::FromPreset(o.preset));
       if (o.input_size > 0) info.config.input_size = o.input_size;
