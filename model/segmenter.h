@@ -76,6 +76,9 @@ class Segmenter {
     // averaged. About twice the answer pass's cost. Needs both words in the
     // vocabulary.
     bool flip_averaging = false;
+    // Ablation: pass 2 windows absolute HU even when the checkpoint's are
+    // relative to the liver (ModelConfig::liver_reference_hu set to 0).
+    bool absolute_windows = false;
     // Overrides the checkpoint's decision settings (present and candidate
     // thresholds, selection mask) — for calibration on a validation split;
     // unset fields keep the checkpoint's.

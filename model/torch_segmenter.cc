@@ -320,6 +320,7 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const Options& option
     LSMS_RETURN_IF_ERROR(ApplyCalibration(options.calibration, &ckpt.info.config));
     LSMS_RETURN_IF_ERROR(ApplyCalibration(options.calibration, &ckpt.net->config));
   }
+  if (options.absolute_windows) ckpt.info.config.liver_reference_hu = ckpt.net->config.liver_reference_hu = 0.0f;
   LSMS_ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer,
                         Tokenizer::FromVocabText(ckpt.info.vocab));
   if (tokenizer->vocab_size() != ckpt.info.config.vocab_size) {

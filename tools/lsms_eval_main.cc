@@ -64,6 +64,9 @@ ABSL_FLAG(std::string, selection_mask, "",
 ABSL_FLAG(bool, flip_averaging, false,
           "Test-time flip averaging (the mirrored input with left/right swapped, averaged; ~2x the answer "
           "pass).");
+ABSL_FLAG(bool, absolute_windows, false,
+          "Ablation: pass 2 windows absolute HU even when the checkpoint windows relative to the liver "
+          "(liver_reference_hu 0).");
 ABSL_FLAG(bool, ablations, true,
           "Run the text ablations and the whole-slice ablation (false = the model only, for quick "
           "calibration sweeps on --split val).");
@@ -173,6 +176,7 @@ int main(int argc, char** argv) {
   mo.device = "auto";
   mo.num_threads = absl::GetFlag(FLAGS_threads);
   mo.flip_averaging = absl::GetFlag(FLAGS_flip_averaging);
+  mo.absolute_windows = absl::GetFlag(FLAGS_absolute_windows);
   if (absl::GetFlag(FLAGS_present_threshold) != -1) {
     mo.calibration.present_threshold = absl::GetFlag(FLAGS_present_threshold);
   }
@@ -352,6 +356,7 @@ int main(int argc, char** argv) {
   j["candidate_threshold"] = (*model)->config().candidate_threshold;
   j["selection_mask"] = (*model)->config().selection_mask;
   j["flip_averaging"] = mo.flip_averaging;
+  j["liver_reference_hu"] = (*model)->config().liver_reference_hu;  // 0: absolute windows
   j["liver_region"] = {{"margin", (*model)->config().roi_margin},
                        {"enabled", two_pass},
                        {"predictions_in_region", main_run->in_region}};
@@ -409,6 +414,10 @@ int main(int argc, char** argv) {
                                     "(margin %.2f).\n\n",
                                     main_run->in_region, ds->samples.size(), (*model)->config().roi_margin)
                   : std::string("One pass over the whole slice.\n\n"))
+     << ((*model)->config().liver_reference_hu > 0
+             ? absl::StrFormat("Pass 2 windows relative to the liver (reference %.0f HU).\n\n",
+                               (*model)->config().liver_reference_hu)
+             : std::string("Absolute HU windows.\n\n"))
      << absl::StrFormat("Decision settings: target-present threshold %.2f, peak threshold %.2f, candidate "
                         "threshold %.2f, selection mask `%s`%s.\n\n",
                         (*model)->config().present_threshold, (*model)->config().peak_threshold,

@@ -286,6 +286,24 @@ TEST(CheckpointTest, SegmenterPredictsFromCheckpoint) {
   std::remove(path.c_str());
 }
 
+TEST(CheckpointTest, AbsoluteWindowsAblationTurnsOffLiverRelativeWindows) {
+  CheckpointInfo info = Info();
+  info.config.roi_margin = 0.12f;
+  info.config.liver_reference_hu = 60.0f;
+  LsmsNet net(info.config);
+  const std::string path = TempPath("ckpt_relative");
+  ASSERT_TRUE(SaveCheckpoint(path, *net, info).ok());
+  auto relative = Segmenter::Load({path, "cpu", "none", 1});
+  ASSERT_TRUE(relative.ok()) << relative.status();
+  EXPECT_EQ((*relative)->config().liver_reference_hu, 60.0f);
+  Segmenter::Options o{path, "cpu", "none", 1};
+  o.absolute_windows = true;
+  auto absolute = Segmenter::Load(o);
+  ASSERT_TRUE(absolute.ok()) << absolute.status();
+  EXPECT_EQ((*absolute)->config().liver_reference_hu, 0.0f);
+  std::remove(path.c_str());
+}
+
 // The input mirrored left-right (windows×S×S, row-major).
 std::vector<float> Mirrored(const std::vector<float>& image, int s) {
   std::vector<float> m(image.size());
