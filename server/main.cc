@@ -59,6 +59,12 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
 
+  // Sizes in MiB are shifted into bytes: bound them first (a negative value
+  // would lift the limit, 2048 or more would overflow gRPC's int).
+  if (const int mb = absl::GetFlag(FLAGS_max_receive_mb); mb < 1 || mb > 2047) {
+    std::cerr << "lsms-server: --max_receive_mb must be in [1, 2047], got " << mb << "\n";
+    return 2;
+  }
   if (auto st = lsms::InitDicomCodecs(); !st.ok()) {
     std::cerr << "lsms-server: " << st << "\n";
     return 1;
@@ -81,7 +87,7 @@ int main(int argc, char** argv) {
   options.service.max_series_slices = absl::GetFlag(FLAGS_max_series_slices);
   options.enable_metrics = !absl::GetFlag(FLAGS_metrics_listen).empty();
   options.metrics.listen_address = absl::GetFlag(FLAGS_metrics_listen);
-  options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_mb) << 20;
+  options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_mb) * (1 << 20);
   options.drain_grace = absl::GetFlag(FLAGS_drain_grace);
   auto server = lsms::Server::Create(options);
   if (!server.ok()) {

@@ -53,9 +53,7 @@ absl::StatusOr<DecodedSlice> RequestPreprocessor::DecodeRaw(const lsms::v1::RawI
   }
   const double slope = raw.rescale_slope() == 0 ? 1.0 : raw.rescale_slope();
   const double intercept = raw.rescale_intercept();
-  if (!std::isfinite(slope) || !std::isfinite(intercept)) {
-    return absl::InvalidArgumentError("raw image: rescale slope/intercept must be finite");
-  }
+  LSMS_RETURN_IF_ERROR(CheckRescale(slope, intercept, "raw image"));
   DecodedSlice s;
   s.hu.rows = static_cast<int>(raw.rows());
   s.hu.cols = static_cast<int>(raw.columns());
@@ -80,9 +78,7 @@ absl::StatusOr<DecodedSlice> RequestPreprocessor::DecodeRaw(const lsms::v1::RawI
   for (float v : s.hu.data) {
     if (!std::isfinite(v)) return absl::InvalidArgumentError("raw image: non-finite pixel value");
   }
-  if (raw.pixel_spacing().row_mm() < 0 || raw.pixel_spacing().column_mm() < 0) {
-    return absl::InvalidArgumentError("raw image: negative pixel spacing");
-  }
+  LSMS_RETURN_IF_ERROR(CheckPixelSpacing(raw.pixel_spacing().row_mm(), raw.pixel_spacing().column_mm(), "raw image"));
   s.row_spacing_mm = raw.pixel_spacing().row_mm();
   s.col_spacing_mm = raw.pixel_spacing().column_mm();
   if (s.row_spacing_mm == 0 || s.col_spacing_mm == 0) s.row_spacing_mm = s.col_spacing_mm = 0;

@@ -1,5 +1,6 @@
 #include "server/dicom/dicom_image.h"
 
+#include <cmath>
 #include <mutex>
 #include <new>
 
@@ -12,6 +13,7 @@
 #include "dcmtk/dcmjpeg/djdecode.h"
 #include "dcmtk/dcmjpls/djdecode.h"
 #include "dcmtk/oflog/oflog.h"
+#include "common/status_macros.h"
 #include "server/dicom/dicom_io.h"
 
 namespace lsms {
@@ -22,6 +24,15 @@ std::string GetString(DcmDataset* ds, const DcmTagKey& tag) {
   if (ds->findAndGetOFString(tag, v).good()) return std::string(v.c_str());
   return "";
 }
+
+// A value from the file quoted in an error message: at most 32 characters,
+// so an attacker's megabyte string is never echoed back or logged.
+std::string Quoted(const std::string& v) {
+  constexpr size_t kMax = 32;
+  return v.size() <= kMax ? v : absl::StrCat(v.substr(0, kMax), "... (", v.size(), " characters)");
+}
+
+constexpr double kMaxSlope = 1e4, kMaxIntercept = 1e6, kMaxSpacingMm = 50.0;
 
 absl::StatusOr<DecodedSlice> DecodeOrThrow(absl::string_view bytes, const DicomLimits& limits) {
   if (bytes.empty()) return absl::InvalidArgumentError("DICOM: empty input");
@@ -55,7 +66,7 @@ absl::StatusOr<DecodedSlice> DecodeOrThrow(absl::string_view bytes, const DicomL
   if (samples != 1 || (out.photometric != "MONOCHROME1" && out.photometric != "MONOCHROME2")) {
     return absl::InvalidArgumentError(absl::StrCat(
         "DICOM: only monochrome images are supported (PhotometricInterpretation '",
-        out.photometric, "', SamplesPerPixel ", samples, ")"));
+        Quoted(out.photometric), "', SamplesPerPixel ", samples, ")"));
   }
   Sint32 frames = 1;
   if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames != 1) {
@@ -79,15 +90,26 @@ absl::StatusOr<DecodedSlice> DecodeOrThrow(absl::string_view bytes, const DicomL
                                                      need));
     }
   }
+  // Absent rescale tags mean identity (MR, secondary capture, some CT
+  // exports); DCMTK leaves 0 in the output when a tag is absent.
   double slope = 1.0, intercept = 0.0;
-  ds->findAndGetFloat64(DCM_RescaleSlope, slope);
-  ds->findAndGetFloat64(DCM_RescaleIntercept, intercept);
-  if (slope == 0.0) return absl::InvalidArgumentError("DICOM: RescaleSlope is 0");
+  if (ds->tagExists(DCM_RescaleSlope) && ds->findAndGetFloat64(DCM_RescaleSlope, slope).bad()) {
+    return absl::InvalidArgumentError("DICOM: RescaleSlope is not a number");
+  }
+  if (ds->tagExists(DCM_RescaleIntercept) && ds->findAndGetFloat64(DCM_RescaleIntercept, intercept).bad()) {
+    return absl::InvalidArgumentError("DICOM: RescaleIntercept is not a number");
+  }
+  LSMS_RETURN_IF_ERROR(CheckRescale(slope, intercept, "DICOM"));
   Float64 ps = 0;
-  if (ds->findAndGetFloat64(DCM_PixelSpacing, ps, 0).good() && ps > 0) {
-    out.row_spacing_mm = ps;
-    if (ds->findAndGetFloat64(DCM_PixelSpacing, ps, 1).good() && ps > 0) out.col_spacing_mm = ps;
-    else out.col_spacing_mm = out.row_spacing_mm;
+  if (ds->findAndGetFloat64(DCM_PixelSpacing, ps, 0).good()) {
+    Float64 col = ps;
+    if (ds->findAndGetFloat64(DCM_PixelSpacing, col, 1).bad()) col = ps;
+    LSMS_RETURN_IF_ERROR(CheckPixelSpacing(ps, col, "DICOM"));
+    // 0 is a placeholder some exports write: spacing unknown, as when absent.
+    if (ps != 0.0 && col != 0.0) {
+      out.row_spacing_mm = ps;
+      out.col_spacing_mm = col;
+    }
   }
   out.sop_class_uid = GetString(ds, DCM_SOPClassUID);
   out.sop_instance_uid = GetString(ds, DCM_SOPInstanceUID);
@@ -137,6 +159,29 @@ absl::Status InitDicomCodecs() {
   if (!dcmDataDict.isDictionaryLoaded()) {
     return absl::FailedPreconditionError(
         "DCMTK data dictionary not loaded (install libdcmtk17 or set DCMDICTPATH)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRescale(double slope, double intercept, absl::string_view what) {
+  if (!std::isfinite(slope) || slope == 0.0 || std::abs(slope) > kMaxSlope) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": rescale slope ", slope, " is outside ±(0, ", kMaxSlope, "]"));
+  }
+  if (!std::isfinite(intercept) || std::abs(intercept) > kMaxIntercept) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": rescale intercept ", intercept, " is outside ±", kMaxIntercept));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPixelSpacing(double row_mm, double col_mm, absl::string_view what) {
+  if (row_mm == 0.0 && col_mm == 0.0) return absl::OkStatus();
+  for (double v : {row_mm, col_mm}) {
+    if (!std::isfinite(v) || v < 0 || v > kMaxSpacingMm) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": pixel spacing ", v, " mm is outside (0, ", kMaxSpacingMm, "]"));
+    }
   }
   return absl::OkStatus();
 }

@@ -42,6 +42,13 @@ absl::Status InitDicomCodecs();
 
 absl::StatusOr<DecodedSlice> DecodeDicom(absl::string_view bytes, const DicomLimits& limits = {});
 
+// The value ranges a real image has, checked for DICOM and raw input alike
+// (`what` names the source in the message): a finite, non-zero rescale slope
+// within ±1e4 and a finite intercept within ±1e6 HU (every HU value then stays
+// finite in float); a pixel spacing that is 0 (unknown) or finite in (0, 50] mm.
+absl::Status CheckRescale(double slope, double intercept, absl::string_view what);
+absl::Status CheckPixelSpacing(double row_mm, double col_mm, absl::string_view what);
+
 }  // namespace lsms
 
 #endif  // LSMS_SERVER_DICOM_DICOM_IMAGE_H_

@@ -1,6 +1,7 @@
 #include "server/dicom/dicom_image.h"
 
 #include <cstdlib>
+#include <functional>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -103,6 +104,70 @@ TEST_F(DicomImageTest, Jpeg2000IsUnimplementedNotACrash) {
   auto r = DecodeDicom(std::string(static_cast<const char*>(data), static_cast<size_t>(n)));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented) << r.status();
   EXPECT_NE(r.status().message().find("1.2.840.10008.1.2.4.90"), std::string::npos) << r.status();
+}
+
+// The sample with its dataset changed by `edit` (DCMTK writes the file back).
+std::string Edited(const std::function<void(DcmDataset*)>& edit) {
+  auto ff = ReadPart10(SampleDicom());
+  EXPECT_TRUE(ff.ok());
+  edit((*ff)->getDataset());
+  auto bytes = WritePart10(**ff);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return *bytes;
+}
+
+TEST_F(DicomImageTest, AbsentRescaleTagsMeanIdentity) {
+  // Issue 29 row 8: DCMTK reads an absent RescaleSlope as 0; such files (MR,
+  // secondary capture, some CT exports) were refused.
+  auto reference = DecodeDicom(SampleDicom());
+  ASSERT_TRUE(reference.ok());
+  auto r = DecodeDicom(Edited([](DcmDataset* ds) {
+    delete ds->remove(DCM_RescaleSlope);
+    delete ds->remove(DCM_RescaleIntercept);
+  }));
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Stored values without the sample's intercept.
+  double intercept = 0;
+  auto ff = ReadPart10(SampleDicom());
+  (*ff)->getDataset()->findAndGetFloat64(DCM_RescaleIntercept, intercept);
+  ASSERT_EQ(r->hu.data.size(), reference->hu.data.size());
+  for (size_t i = 0; i < r->hu.data.size(); i += 101) {
+    EXPECT_FLOAT_EQ(r->hu.data[i], static_cast<float>(reference->hu.data[i] - intercept)) << i;
+  }
+}
+
+TEST_F(DicomImageTest, NonFiniteOrAbsurdRescaleAndSpacingAreInvalidArguments) {
+  // Issue 29 row 7: these used to decode to NaN or infinite HU, or to a
+  // different mask.
+  const std::pair<DcmTagKey, const char*> bad[] = {
+      {DCM_RescaleSlope, "1e308"},   {DCM_RescaleSlope, "NaN"},        {DCM_RescaleSlope, "0"},
+      {DCM_RescaleIntercept, "inf"}, {DCM_RescaleIntercept, "-1e300"}, {DCM_PixelSpacing, "1e308\\1e308"},
+      {DCM_PixelSpacing, "-0.7\\0.7"}};
+  for (const auto& [tag, value] : bad) {
+    auto r = DecodeDicom(Edited([&](DcmDataset* ds) { ds->putAndInsertString(tag, value); }));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << value << ": " << r.status();
+  }
+  // Legitimate values still decode; a 0 spacing is a placeholder (unknown).
+  auto ok = DecodeDicom(Edited([](DcmDataset* ds) {
+    ds->putAndInsertString(DCM_RescaleSlope, "0.5");
+    ds->putAndInsertString(DCM_PixelSpacing, "0.9\\0.8");
+  }));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_DOUBLE_EQ(ok->row_spacing_mm, 0.9);
+  EXPECT_DOUBLE_EQ(ok->col_spacing_mm, 0.8);
+  auto zero = DecodeDicom(Edited([](DcmDataset* ds) { ds->putAndInsertString(DCM_PixelSpacing, "0\\0"); }));
+  ASSERT_TRUE(zero.ok()) << zero.status();
+  EXPECT_EQ(zero->row_spacing_mm, 0.0);
+}
+
+TEST_F(DicomImageTest, ErrorMessagesDoNotEchoLongAttackerText) {
+  // Issue 29 row 12: a 1 MiB PhotometricInterpretation came back whole in the status.
+  const std::string huge(1 << 20, 'X');
+  auto r = DecodeDicom(Edited([&](DcmDataset* ds) {
+    ds->putAndInsertString(DCM_PhotometricInterpretation, huge.c_str(), /*replaceOld=*/true);
+  }));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LT(r.status().message().size(), 200u) << r.status().message().substr(0, 300);
 }
 
 }  // namespace
