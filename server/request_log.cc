@@ -4,20 +4,31 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace lsms {
+namespace {
+
+// Caller-chosen text is logged only up to a bound (an 8 MiB request id was
+// once logged whole): the prefix and the size of the rest.
+std::string Capped(absl::string_view text, size_t max) {
+  if (text.size() <= max) return std::string(text);
+  return absl::StrCat(text.substr(0, max), "...(+", text.size() - max, " bytes)");
+}
+
+}  // namespace
 
 void LogRequest(const std::string& rpc, const std::string& request_id, const absl::Status& status,
                 const lsms::v1::Timing* timing) {
   static absl::Mutex mu;
   nlohmann::json j = {{"ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())},
                       {"rpc", rpc},
-                      {"request_id", request_id},
+                      {"request_id", Capped(request_id, kMaxLoggedRequestIdBytes)},
                       {"status", absl::StatusCodeToString(status.code())}};
-  if (!status.ok()) j["error"] = std::string(status.message());
+  if (!status.ok()) j["error"] = Capped(status.message(), kMaxLoggedErrorBytes);
   if (timing) {
     j["queue_ms"] = timing->queue_ms();
     j["preprocess_ms"] = timing->preprocess_ms();

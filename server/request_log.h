@@ -11,6 +11,11 @@
 
 namespace lsms {
 
+// The request id and the error message are logged up to these sizes (the
+// rest is counted, not written): both can carry caller-chosen text.
+inline constexpr size_t kMaxLoggedRequestIdBytes = 128;
+inline constexpr size_t kMaxLoggedErrorBytes = 512;
+
 void LogRequest(const std::string& rpc, const std::string& request_id, const absl::Status& status,
                 const lsms::v1::Timing* timing);
 
