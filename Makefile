@@ -1,20 +1,30 @@
 # lsms-serve — the two commands a new user needs:
-#   make demo   install dependencies, build, run the demo
-#   make test   install dependencies, build, run the whole test suite
+#   make demo   install what the demo needs, build the server and client, run the demo
+#   make test   install dependencies and test peers, build everything, run the whole test suite
 BUILD ?= build
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: deps build demo test test-quick clean
+.PHONY: deps deps-test build build-demo demo test test-quick clean
 
+# What building and running the service needs.
 deps:
+	scripts/install-deps
+
+# Plus the tests' peers: Prometheus, docker-compose and the Kubernetes schema
+# check, the pretrained text encoder.
+deps-test:
 	scripts/install-deps --with-prometheus --with-deploy-tools --with-pretrained
 
-build: deps
+build: deps-test
 	cmake --preset default -DLSMS_BUILD_TESTS=ON
 	cmake --build $(BUILD) -j$$(nproc)
 
-demo: build
+build-demo: deps
+	cmake --preset default -DLSMS_BUILD_TESTS=OFF
+	cmake --build $(BUILD) -j$$(nproc) --target lsms-server lsms-client
+
+demo: build-demo
 	scripts/demo
 
 test: build
