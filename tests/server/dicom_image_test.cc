@@ -108,7 +108,8 @@ TEST_F(DicomImageTest, Jpeg2000IsUnimplementedNotACrash) {
 
 // The sample with its dataset changed by `edit` (DCMTK writes the file back).
 std::string Edited(const std::function<void(DcmDataset*)>& edit) {
-  auto ff = ReadPart10(SampleDicom());
+  const std::string sample = SampleDicom();  // outlives the parsed dataset
+  auto ff = ReadPart10(sample);
   EXPECT_TRUE(ff.ok());
   edit((*ff)->getDataset());
   auto bytes = WritePart10(**ff);
@@ -128,7 +129,9 @@ TEST_F(DicomImageTest, AbsentRescaleTagsMeanIdentity) {
   ASSERT_TRUE(r.ok()) << r.status();
   // Stored values without the sample's intercept.
   double intercept = 0;
-  auto ff = ReadPart10(SampleDicom());
+  const std::string sample = SampleDicom();
+  auto ff = ReadPart10(sample);
+  ASSERT_TRUE(ff.ok());
   (*ff)->getDataset()->findAndGetFloat64(DCM_RescaleIntercept, intercept);
   ASSERT_EQ(r->hu.data.size(), reference->hu.data.size());
   for (size_t i = 0; i < r->hu.data.size(); i += 101) {

@@ -152,7 +152,9 @@ Phantom GeneratePhantom(uint64_t seed, const PhantomOptions& opt) {
   FillEllipse(&p.hu, p.hilum_x, p.hilum_y, 7 * mm, 5 * mm, static_cast<float>(Uniform(rng, 150, 180)));
   for (int i = 0; i < 5; ++i) {
     double vx = lcx + Uniform(rng, -0.7, 0.5) * lr, vy = lcy + Uniform(rng, -0.6, 0.6) * lr;
-    if (p.liver[static_cast<size_t>(vy) * n + static_cast<size_t>(vx)]) {
+    // Inside the image (a small --size cuts the body; reading past the mask
+    // made small phantoms depend on the heap).
+    if (vx >= 0 && vy >= 0 && vx < n && vy < n && p.liver[static_cast<size_t>(vy) * n + static_cast<size_t>(vx)]) {
       double r = Uniform(rng, 1.5, 3.5) * mm;
       FillEllipse(&p.hu, vx, vy, r, r, static_cast<float>(p.liver_hu + Uniform(rng, 60, 100)));
     }
