@@ -20,10 +20,17 @@ void SeriesReactor::OnReadDone(bool ok) {
   }
   lsms::v1::SegmentRequest request = std::move(request_);
   const std::string id = request.request_id();
-  bool over_limit;
   {
     absl::MutexLock l(&mu_);
-    over_limit = ++slices_ > service_->options().max_series_slices;
+    if (++slices_ > service_->options().max_series_slices) {
+      // A stream-level error (the proto's contract): nothing more is read,
+      // the accepted slices are answered, then the stream ends with it.
+      over_limit_ = true;
+      reads_done_ = true;
+      service_->Record(Rpc::kSegmentSeries, id, LimitStatus(), nullptr);
+      Pump();
+      return;
+    }
     ++outstanding_;
   }
   auto done = [this, id](absl::StatusOr<lsms::v1::SegmentResponse> r) {
@@ -39,13 +46,13 @@ void SeriesReactor::OnReadDone(bool ok) {
     }
     Enqueue(std::move(out));
   };
-  if (over_limit) {
-    done(absl::InvalidArgumentError(
-        absl::StrCat("series exceeds ", service_->options().max_series_slices, " slices")));
-  } else {
-    service_->Dispatch(request, absl::FromChrono(context_->deadline()), cancel_, /*priority=*/1, std::move(done));
-  }
+  service_->Dispatch(request, absl::FromChrono(context_->deadline()), cancel_, /*priority=*/1, std::move(done));
   StartRead(&request_);
+}
+
+absl::Status SeriesReactor::LimitStatus() const {
+  return absl::ResourceExhaustedError(absl::StrCat("series exceeds ", service_->options().max_series_slices,
+                                                   " slices; send at most that many per stream"));
 }
 
 void SeriesReactor::Enqueue(lsms::v1::SegmentResponse response) {
@@ -64,7 +71,13 @@ void SeriesReactor::Pump() {
   }
   if (!writing_ && reads_done_ && outstanding_ == 0 && (pending_.empty() || broken_)) {
     finished_ = true;
-    Finish(broken_ ? grpc::Status(grpc::StatusCode::CANCELLED, "stream broken") : grpc::Status::OK);
+    if (broken_) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
+    } else if (over_limit_) {
+      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, std::string(LimitStatus().message())));
+    } else {
+      Finish(grpc::Status::OK);
+    }
   }
 }
 

@@ -11,6 +11,7 @@
 #include <deque>
 #include <memory>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "lsms/v1/segmentation.grpc.pb.h"
 
@@ -25,6 +26,7 @@ class SeriesReactor final
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
+  absl::Status LimitStatus() const;
   void OnCancel() override;
   void OnDone() override;
 
@@ -45,6 +47,7 @@ class SeriesReactor final
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
   int slices_ ABSL_GUARDED_BY(mu_) = 0;
+  bool over_limit_ ABSL_GUARDED_BY(mu_) = false;  // ends the stream RESOURCE_EXHAUSTED
 };
 
 }  // namespace lsms

@@ -275,19 +275,25 @@ TEST_F(SegmentE2eTest, SeriesWithACorruptSliceReturnsTheOthersAndItsError) {
   EXPECT_EQ(got["s0"].mask().width(), 128u);
 }
 
-TEST_F(SegmentE2eTest, SeriesLongerThanTheLimitGetsAnErrorPerExtraSlice) {
+TEST_F(SegmentE2eTest, SeriesLongerThanTheLimitEndsResourceExhaustedAfterAnsweringTheAccepted) {
+  // The proto's contract (issue 29 row 14): too many slices is a stream-level
+  // error; the slices within the limit are still answered.
   Start();
   grpc::ClientContext ctx;
   auto stream = stub_->SegmentSeries(&ctx);
   const std::string d = Dicom(7, 64);
-  for (int i = 0; i < 7; ++i) ASSERT_TRUE(stream->Write(Request(absl::StrCat("s", i), d, "the lesion")));
-  ASSERT_TRUE(stream->WritesDone());
+  for (int i = 0; i < 7; ++i) {
+    if (!stream->Write(Request(absl::StrCat("s", i), d, "the lesion"))) break;  // the server may stop reading
+  }
+  stream->WritesDone();
   int ok = 0, rejected = 0;
   lsms::v1::SegmentResponse r;
   while (stream->Read(&r)) (r.status().code() == 0 ? ok : rejected)++;
-  EXPECT_TRUE(stream->Finish().ok());
+  const grpc::Status st = stream->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+  EXPECT_NE(st.error_message().find("series exceeds 5 slices"), std::string::npos) << st.error_message();
   EXPECT_EQ(ok, 5);
-  EXPECT_EQ(rejected, 2);
+  EXPECT_EQ(rejected, 0);
 }
 
 TEST_F(SegmentE2eTest, ConcurrentClientsGetTheirOwnResults) {
