@@ -93,6 +93,11 @@ absl::StatusOr<PreparedRequest> RequestPreprocessor::Prepare(const lsms::v1::Seg
         absl::StrCat("request_id longer than ", limits_.max_request_id_bytes, " bytes"));
   }
   ctx.request_id = r.request_id();
+  // Proto3 keeps unknown enum numbers: refuse them rather than echo them back.
+  if (!lsms::v1::MaskEncoding_IsValid(r.output().mask_encoding())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("output.mask_encoding ", r.output().mask_encoding(), " is not a MaskEncoding"));
+  }
   if (r.expression().size() > limits_.max_expression_bytes) {
     return absl::InvalidArgumentError(absl::StrCat("expression is ", r.expression().size(),
                                                    " bytes; the limit is ", limits_.max_expression_bytes));

@@ -19,7 +19,7 @@
 namespace lsms {
 namespace {
 
-std::string GetString(DcmDataset* ds, const DcmTagKey& tag) {
+std::string GetString(DcmItem* ds, const DcmTagKey& tag) {
   OFString v;
   if (ds->findAndGetOFString(tag, v).good()) return std::string(v.c_str());
   return "";
@@ -44,6 +44,12 @@ absl::StatusOr<DecodedSlice> DecodeOrThrow(absl::string_view bytes, const DicomL
   if (!ff.ok()) return ff.status();
   DcmDataset* ds = (*ff)->getDataset();
   DecodedSlice out;
+  // A transfer syntax the meta header names but DCMTK does not know is
+  // refused, not guessed at.
+  const std::string declared = GetString((*ff)->getMetaInfo(), DCM_TransferSyntaxUID);
+  if (!declared.empty() && DcmXfer(declared.c_str()).getXfer() == EXS_Unknown) {
+    return absl::UnimplementedError(absl::StrCat("DICOM: unknown transfer syntax '", Quoted(declared), "'"));
+  }
   E_TransferSyntax xfer = ds->getOriginalXfer();
   DcmXfer xf(xfer);
   out.transfer_syntax = xf.getXferID();

@@ -173,5 +173,22 @@ TEST_F(DicomImageTest, ErrorMessagesDoNotEchoLongAttackerText) {
   EXPECT_LT(r.status().message().size(), 200u) << r.status().message().substr(0, 300);
 }
 
+TEST_F(DicomImageTest, UnknownTransferSyntaxIsUnimplemented) {
+  // Issue 29 row 14: a file whose meta header names an unknown transfer
+  // syntax was decoded as if it were another.
+  auto ff = ReadPart10(SampleDicom());
+  ASSERT_TRUE(ff.ok());
+  auto bytes = WritePart10(**ff);
+  ASSERT_TRUE(bytes.ok());
+  const std::string known = "1.2.840.10008.1.2.1";  // explicit VR little endian, in the meta header
+  const size_t at = bytes->find(known);
+  ASSERT_NE(at, std::string::npos);
+  std::string edited = *bytes;
+  edited.replace(at, known.size(), "1.2.840.99999.1.2.1");  // same length: the header stays consistent
+  auto r = DecodeDicom(edited);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented) << r.status();
+  EXPECT_NE(r.status().message().find("1.2.840.99999.1.2.1"), std::string::npos) << r.status();
+}
+
 }  // namespace
 }  // namespace lsms

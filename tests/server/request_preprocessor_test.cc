@@ -75,5 +75,16 @@ TEST_F(RequestPreprocessorTest, ImpossibleRescaleOrSpacingIsInvalidArgument) {
   }
 }
 
+TEST_F(RequestPreprocessorTest, UnknownMaskEncodingIsInvalidArgument) {
+  // Issue 29 row 14: mask_encoding 99 was accepted and echoed back.
+  auto r = Raw(1.0, 0.0, 0.7, 0.7);
+  r.mutable_output()->set_mask_encoding(static_cast<lsms::v1::MaskEncoding>(99));
+  auto p = Prepare(r);
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument) << p.status();
+  EXPECT_NE(p.status().message().find("mask_encoding 99"), std::string::npos) << p.status();
+  r.mutable_output()->set_mask_encoding(lsms::v1::MASK_ENCODING_RLE);
+  EXPECT_TRUE(Prepare(r).ok());
+}
+
 }  // namespace
 }  // namespace lsms
