@@ -7,7 +7,10 @@
 // (reproduced with a 10-line program: fine without libtorch_cpu, fails with
 // it; civetweb's fixed small thread stacks are below what glibc needs once
 // libtorch's static TLS is loaded). Scrapes are rare and small, so one
-// thread serving connections one at a time is enough.
+// thread serves every connection from a poll() loop: no connection can hold
+// another up (a client that sends its request slowly, or never, was once
+// able to block every scrape). Each connection has a deadline for its whole
+// exchange; at most `max_connections` are open — a new one evicts the oldest.
 //
 // Thread-safety: Create/port/destructor from one thread; serving runs on its
 // own thread.
@@ -22,6 +25,7 @@
 #include <prometheus/collectable.h>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace lsms {
 
@@ -29,8 +33,18 @@ class MetricsHttpServer {
  public:
   // `address` is "host:port" (IPv4; port 0 = any free port). `collectable`
   // must outlive the server.
+  struct Limits {
+    int max_connections = 64;
+    absl::Duration deadline = absl::Seconds(5);  // read the request and write the answer
+    size_t max_request_bytes = 16384;
+  };
   static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Create(const std::string& address,
-                                                                   const prometheus::Collectable* collectable);
+                                                                   const prometheus::Collectable* collectable,
+                                                                   Limits limits);
+  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Create(const std::string& address,
+                                                                   const prometheus::Collectable* collectable) {
+    return Create(address, collectable, Limits{});
+  }
   ~MetricsHttpServer();
 
   int port() const { return port_; }
@@ -38,9 +52,11 @@ class MetricsHttpServer {
  private:
   MetricsHttpServer() = default;
   void Serve();
-  void Handle(int fd) const;
+  // The whole HTTP answer to a request head.
+  std::string Respond(const std::string& request) const;
 
   const prometheus::Collectable* collectable_ = nullptr;
+  Limits limits_;
   int listen_fd_ = -1;
   int wake_pipe_[2] = {-1, -1};
   int port_ = 0;
