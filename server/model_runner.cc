@@ -84,8 +84,8 @@ absl::Status ModelRunner::Submit(std::unique_ptr<SegmentTask>* task) {
   return batcher_->Schedule(task);
 }
 
-void ModelRunner::Shutdown() {
-  if (batcher_) batcher_->Shutdown();
+void ModelRunner::Shutdown(absl::Time drain_deadline) {
+  if (batcher_) batcher_->Shutdown(drain_deadline);
 }
 
 lsms::v1::BatchingPolicy ModelRunner::policy() const { return measured_; }

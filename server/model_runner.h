@@ -52,8 +52,9 @@ class ModelRunner {
   // caller keeps the task and answers it.
   absl::Status Submit(std::unique_ptr<SegmentTask>* task);
 
-  // Stops admission and finishes every queued task. Idempotent.
-  void Shutdown();
+  // Stops admission; queued work runs until `drain_deadline`, the rest fails
+  // UNAVAILABLE (DynamicBatcher::Shutdown). Idempotent.
+  void Shutdown(absl::Time drain_deadline = absl::InfiniteFuture());
 
   const Segmenter& model() const { return *instances_[0]; }
   lsms::v1::BatchingPolicy policy() const;

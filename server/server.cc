@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <algorithm>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
@@ -100,8 +102,12 @@ void Server::Shutdown() {
   server_->GetHealthCheckService()->Shutdown();
   service_->SetReady(false);
   if (metrics_) metrics_->SetReady(false);
-  runner_->Shutdown();
-  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(options_.drain_grace));
+  // The grace bounds the drain: work still queued at its end is answered
+  // UNAVAILABLE (a batch in flight finishes); the transport then gets a
+  // second to deliver the last answers.
+  const absl::Time deadline = absl::Now() + options_.drain_grace;
+  runner_->Shutdown(deadline);
+  server_->Shutdown(absl::ToChronoTime(std::max(deadline, absl::Now() + absl::Seconds(1))));
 }
 
 }  // namespace lsms

@@ -13,8 +13,11 @@
 //  - Tasks whose deadline passed, or that were cancelled, are dropped before
 //    compute: their Fail() is called with DEADLINE_EXCEEDED or CANCELLED.
 //  - Priority 0 is served first; within a priority, FIFO.
-//  - Shutdown() stops admission, lets workers flush every queued task, and
-//    joins them: every accepted task is either processed or failed, once.
+//  - Shutdown(drain_deadline) stops admission, lets workers flush the queued
+//    tasks until the drain deadline, fails those still queued after it with
+//    UNAVAILABLE, and joins the workers: every accepted task is either
+//    processed or failed, once, and the drain ends one batch after its
+//    deadline at most.
 //
 // Task requirements (members):
 //   absl::Time deadline() const;     // absl::InfiniteFuture() for none
@@ -69,6 +72,7 @@ class DynamicBatcher {
     int64_t rejected_full = 0;
     int64_t dropped_deadline = 0;
     int64_t dropped_cancelled = 0;
+    int64_t dropped_shutdown = 0;  // still queued when the drain deadline passed
     int64_t batches = 0;
   };
 
@@ -101,12 +105,14 @@ class DynamicBatcher {
     return absl::OkStatus();
   }
 
-  // Stops admission, processes or fails every queued task, joins the workers.
-  // Idempotent.
-  void Shutdown() {
+  // Stops admission, processes queued tasks until `drain_deadline` and fails
+  // the rest with UNAVAILABLE, joins the workers. Idempotent (a later call can
+  // only bring the deadline forward).
+  void Shutdown(absl::Time drain_deadline = absl::InfiniteFuture()) {
     {
       absl::MutexLock lock(&mu_);
       stopping_ = true;
+      drain_deadline_ = std::min(drain_deadline_, drain_deadline);
     }
     for (auto& w : workers_) {
       if (w.joinable()) w.join();
@@ -179,12 +185,17 @@ class DynamicBatcher {
                              OldestEnqueue() + options_.max_queue_delay);
         }
         const absl::Time now = clock_->Now();
+        const bool drain_over = stopping_ && now >= drain_deadline_;
         for (auto& q : queues_) {
-          while (!q.empty() && static_cast<int>(batch.size()) < max_batch_size_) {
+          while (!q.empty() && (drain_over || static_cast<int>(batch.size()) < max_batch_size_)) {
             std::unique_ptr<Task> t = std::move(q.front().task);
             q.pop_front();
             --size_;
-            if (t->cancelled()) {
+            if (drain_over) {
+              ++stats_.dropped_shutdown;
+              dropped.emplace_back(std::move(t), absl::UnavailableError("server shut down before this request ran "
+                                                                        "(drain grace passed)"));
+            } else if (t->cancelled()) {
               ++stats_.dropped_cancelled;
               dropped.emplace_back(std::move(t), absl::CancelledError("request cancelled before compute"));
             } else if (t->deadline() <= now) {
@@ -210,6 +221,7 @@ class DynamicBatcher {
   int size_ ABSL_GUARDED_BY(mu_) = 0;
   int max_batch_size_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time drain_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> workers_;
 };

@@ -1,5 +1,6 @@
 #include "server/batching/dynamic_batcher.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include <gtest/gtest.h>
@@ -162,6 +163,38 @@ TEST_F(DynamicBatcherTest, ShutdownFlushesQueuedTasksAndRejectsNewOnes) {
   std::sort(seen.begin(), seen.end());
   EXPECT_EQ(seen, (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(Add(b.get(), 4).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(DynamicBatcherTest, ShutdownDrainsOnlyUntilItsDeadlineAndFailsTheRestUnavailable) {
+  // Each batch of 2 takes 1 s of (fake) compute; the drain has 2.5 s: the
+  // batches that start before the deadline run (3, the last finishing at
+  // 3 s), the 4 tasks still queued then fail UNAVAILABLE. Every task gets
+  // exactly one outcome.
+  BatcherOptions o;
+  o.max_batch_size = 2;
+  o.max_queue_delay = absl::Seconds(100);
+  o.clock = &clock_;
+  std::vector<int> processed;
+  absl::Mutex mu;
+  auto b = *DynamicBatcher<FakeTask>::Create(o, [&](int, DynamicBatcher<FakeTask>::Batch batch) {
+    {
+      absl::MutexLock l(&mu);
+      for (auto& t : batch) processed.push_back(t->id);
+    }
+    clock_.Advance(absl::Seconds(1));
+  });
+  for (int id = 1; id <= 10; ++id) ASSERT_TRUE(Add(b.get(), id).ok());
+  b->Shutdown(clock_.Now() + absl::Milliseconds(2500));
+  std::sort(processed.begin(), processed.end());
+  EXPECT_EQ(processed, (std::vector<int>{1, 2, 3, 4, 5, 6}));
+  for (int id = 1; id <= 10; ++id) {
+    if (id <= 6) {
+      EXPECT_TRUE(failures_[id].ok()) << id;  // processed, never failed
+    } else {
+      EXPECT_EQ(failures_[id].code(), absl::StatusCode::kUnavailable) << id;
+    }
+  }
+  EXPECT_EQ(b->stats().dropped_shutdown, 4);
 }
 
 TEST_F(DynamicBatcherTest, RejectsInvalidOptions) {
