@@ -1,6 +1,7 @@
 #include "server/dicom/dicom_io.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/dicom/dicom_structure.h"
 #include "dcmtk/dcmdata/dcistrmb.h"
 #include "dcmtk/dcmdata/dcostrmb.h"
 #include "dcmtk/dcmdata/dctk.h"
@@ -8,6 +9,9 @@
 namespace lsms {
 
 absl::StatusOr<std::unique_ptr<DcmFileFormat>> ReadPart10(absl::string_view bytes) {
+  // DCMTK recurses per nesting level: bound the depth before it parses.
+  auto structure = WalkDicomStructure(bytes, kMaxSequenceDepth);
+  if (!structure.ok()) return structure.status();
   DcmInputBufferStream is;
   is.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
   is.setEos();

@@ -12,8 +12,13 @@ class DcmFileFormat;
 
 namespace lsms {
 
+// Sequences nested deeper than this are refused before DCMTK parses (its
+// parser recurses per level; real objects nest a handful deep).
+inline constexpr int kMaxSequenceDepth = 32;
+
 // Parses Part-10 bytes with a bounded read: no element may claim more than
-// the input holds. INVALID_ARGUMENT names DCMTK's reason.
+// the input holds, no sequence nests deeper than kMaxSequenceDepth (checked by
+// WalkDicomStructure first). INVALID_ARGUMENT names the reason.
 absl::StatusOr<std::unique_ptr<DcmFileFormat>> ReadPart10(absl::string_view bytes);
 
 // Validates the meta header and serialises as explicit VR little endian.
