@@ -40,7 +40,7 @@ absl::StatusOr<DecodedSlice> DecodeOrThrow(absl::string_view bytes, const DicomL
     return absl::InvalidArgumentError(
         absl::StrCat("DICOM: ", bytes.size(), " bytes exceeds the limit of ", limits.max_bytes));
   }
-  auto ff = ReadPart10(bytes);
+  auto ff = ReadPart10(bytes, limits.max_bytes);
   if (!ff.ok()) return ff.status();
   DcmDataset* ds = (*ff)->getDataset();
   DecodedSlice out;

@@ -8,9 +8,10 @@
 
 namespace lsms {
 
-absl::StatusOr<std::unique_ptr<DcmFileFormat>> ReadPart10(absl::string_view bytes) {
-  // DCMTK recurses per nesting level: bound the depth before it parses.
-  auto structure = WalkDicomStructure(bytes, kMaxSequenceDepth);
+absl::StatusOr<std::unique_ptr<DcmFileFormat>> ReadPart10(absl::string_view bytes, size_t max_inflated_bytes) {
+  // DCMTK recurses per nesting level and inflates without bound: check both
+  // before it parses.
+  auto structure = WalkDicomStructure(bytes, kMaxSequenceDepth, max_inflated_bytes);
   if (!structure.ok()) return structure.status();
   DcmInputBufferStream is;
   is.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));

@@ -17,9 +17,11 @@ namespace lsms {
 inline constexpr int kMaxSequenceDepth = 32;
 
 // Parses Part-10 bytes with a bounded read: no element may claim more than
-// the input holds, no sequence nests deeper than kMaxSequenceDepth (checked by
+// the input holds, no sequence nests deeper than kMaxSequenceDepth and a
+// deflated dataset inflates to at most `max_inflated_bytes` (checked by
 // WalkDicomStructure first). INVALID_ARGUMENT names the reason.
-absl::StatusOr<std::unique_ptr<DcmFileFormat>> ReadPart10(absl::string_view bytes);
+absl::StatusOr<std::unique_ptr<DcmFileFormat>> ReadPart10(absl::string_view bytes,
+                                                          size_t max_inflated_bytes = size_t{64} << 20);
 
 // Validates the meta header and serialises as explicit VR little endian.
 absl::StatusOr<std::string> WritePart10(DcmFileFormat& file);

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <zlib.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
@@ -57,13 +59,43 @@ bool LongLength(const std::string& vr) {
   return false;
 }
 
+// Raw deflate (RFC 1951, as DICOM's deflated transfer syntax stores the
+// dataset), refusing output past `max` bytes.
+absl::StatusOr<std::string> Inflate(absl::string_view in, size_t max) {
+  z_stream z{};
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return absl::InternalError("zlib: inflateInit2 failed");
+  std::string out;
+  char buf[1 << 16];
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof(buf);
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&z);
+      return absl::InvalidArgumentError("DICOM: the deflated dataset does not inflate");
+    }
+    out.append(buf, sizeof(buf) - z.avail_out);
+    if (out.size() > max) {
+      inflateEnd(&z);
+      return absl::InvalidArgumentError(absl::StrCat("DICOM: the deflated dataset inflates past ", max, " bytes"));
+    }
+    if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) break;  // input ended without a stream end
+  }
+  inflateEnd(&z);
+  return out;
+}
+
 absl::Status Malformed(size_t at, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("DICOM: malformed element structure at byte ", at, " (", what, ")"));
 }
 
 }  // namespace
 
-absl::StatusOr<DicomStructure> WalkDicomStructure(absl::string_view bytes, int max_depth) {
+absl::StatusOr<DicomStructure> WalkDicomStructure(absl::string_view bytes, int max_depth,
+                                                  size_t max_inflated_bytes) {
   DicomStructure out;
   size_t start = 0;
   if (bytes.size() >= 132 && bytes.substr(128, 4) == "DICM") start = 132;
@@ -92,16 +124,22 @@ absl::StatusOr<DicomStructure> WalkDicomStructure(absl::string_view bytes, int m
     if (element == 0x0010) out.transfer_syntax = std::string(absl::StripTrailingAsciiWhitespace(value.c_str()));
   }
   const std::string& ts = out.transfer_syntax;
+  size_t data = meta.pos();
+  std::string inflated;
   if (ts == "1.2.840.10008.1.2.1.99") {
     out.deflated = true;
-    return out;
+    auto raw = Inflate(bytes.substr(data), max_inflated_bytes);
+    if (!raw.ok()) return raw.status();
+    inflated = *std::move(raw);
+    out.inflated_bytes = inflated.size();
+    bytes = inflated;  // explicit VR little endian from here
+    data = 0;
   }
   // Implicit VR little endian by its UID; without a meta header, when the
   // first element carries no VR (two upper-case letters after the tag).
-  const size_t data = meta.pos();
   const bool implicit =
       ts == "1.2.840.10008.1.2" ||
-      (ts.empty() && !(bytes.size() >= data + 6 && absl::ascii_isupper(bytes[data + 4]) &&
+      (ts.empty() && start == 0 && !(bytes.size() >= data + 6 && absl::ascii_isupper(bytes[data + 4]) &&
                        absl::ascii_isupper(bytes[data + 5])));
   const bool big = ts == "1.2.840.10008.1.2.2";
   Reader r(bytes, data, big);

@@ -61,7 +61,8 @@ TEST_F(DicomImageTest, CompressedTransferSyntaxesDecodeIdentically) {
   ASSERT_TRUE(reference.ok()) << reference.status();
   // dcmtk's command-line encoders (package dcmtk), all lossless.
   const std::vector<std::pair<std::string, std::string>> variants = {
-      {"rle", "dcmcrle"}, {"jpegls", "dcmcjpls"}, {"jpegll", "dcmcjpeg --encode-lossless-sv1"}};
+      {"rle", "dcmcrle"},         {"jpegls", "dcmcjpls"},    {"jpegll", "dcmcjpeg --encode-lossless-sv1"},
+      {"deflate", "dcmconv +td"}, {"implicit", "dcmconv +ti"}, {"bigendian", "dcmconv +tb"}};
   for (const auto& [name, tool] : variants) {
     const std::string out = (dir / (name + ".dcm")).string();
     ASSERT_EQ(std::system((tool + " " + raw + " " + out).c_str()), 0) << tool;
@@ -171,6 +172,34 @@ TEST_F(DicomImageTest, ErrorMessagesDoNotEchoLongAttackerText) {
   }));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_LT(r.status().message().size(), 200u) << r.status().message().substr(0, 300);
+}
+
+TEST_F(DicomImageTest, ADeflateBombIsRefusedBeforeItInflates) {
+  // Issue 29 row 3: a small deflated file inflated to hundreds of MiB. Here
+  // 48 MiB of zeros deflate to ~50 KiB; the limit is 16 MiB.
+  auto ff = ReadPart10(SampleDicom());
+  ASSERT_TRUE(ff.ok());
+  std::vector<Uint8> zeros(48u << 20, 0);
+  ASSERT_TRUE((*ff)->getDataset()->putAndInsertUint8Array(DcmTag(0x0009, 0x1010, EVR_OB), zeros.data(),
+                                                          static_cast<unsigned long>(zeros.size())).good());
+  ASSERT_TRUE((*ff)->chooseRepresentation(EXS_DeflatedLittleEndianExplicit, nullptr).good());
+  ASSERT_TRUE((*ff)->validateMetaInfo(EXS_DeflatedLittleEndianExplicit).good());
+  const Uint32 len = (*ff)->calcElementLength(EXS_DeflatedLittleEndianExplicit, EET_ExplicitLength);
+  std::string buf(len + 4096, '\0');
+  DcmOutputBufferStream os(buf.data(), buf.size());
+  (*ff)->transferInit();
+  ASSERT_TRUE((*ff)->write(os, EXS_DeflatedLittleEndianExplicit, EET_ExplicitLength, nullptr).good());
+  (*ff)->transferEnd();
+  void* data = nullptr;
+  offile_off_t n = 0;
+  os.flushBuffer(data, n);
+  const std::string bomb(static_cast<const char*>(data), static_cast<size_t>(n));
+  ASSERT_LT(bomb.size(), 1u << 20);
+  DicomLimits limits;
+  limits.max_bytes = 16u << 20;
+  auto r = DecodeDicom(bomb, limits);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(r.status().message().find("inflates past"), std::string::npos) << r.status();
 }
 
 TEST_F(DicomImageTest, UnknownTransferSyntaxIsUnimplemented) {
