@@ -11,6 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/flags_usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -109,7 +110,7 @@ int Info() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  lsms::InitFlagsUsage(
       "lsms-client health|info|segment|bench|demo [flags]\n"
       "Exit codes: 0 ok, 2 usage, 3 unreachable, 4 invalid input, 5 server error, 6 deadline.");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);

@@ -10,6 +10,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/flags_usage.h"
 #include "absl/time/time.h"
 #include "server/dicom/dicom_image.h"
 #include "server/server.h"
@@ -47,7 +48,7 @@ void OnSignal(int sig) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Serves LSMS referring-lesion segmentation over gRPC (lsms.v1).");
+  lsms::InitFlagsUsage("Serves LSMS referring-lesion segmentation over gRPC (lsms.v1).");
   absl::ParseCommandLine(argc, argv);
 
   // SIGTERM/SIGINT may land on any thread (libtorch starts threads before

@@ -6,6 +6,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "common/flags_usage.h"
 #include "model/checkpoint.h"
 
 ABSL_FLAG(std::string, in, "", "Input checkpoint.");
@@ -23,6 +24,7 @@ ABSL_FLAG(std::string, selection_mask, "",
           "product or instance: how the referred mask is made from the selected candidates.");
 
 int main(int argc, char** argv) {
+  lsms::InitFlagsUsage("Shows a checkpoint's config and provenance, and converts it (fp16, calibration, notes).");
   absl::ParseCommandLine(argc, argv);
   auto ckpt = lsms::LoadCheckpoint(absl::GetFlag(FLAGS_in));
   if (!ckpt.ok()) {

@@ -16,6 +16,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "common/flags_usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
@@ -170,6 +171,7 @@ std::string Row(const std::string& name, const eval::Summary& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  lsms::InitFlagsUsage("Evaluates a checkpoint on a manifest split (by kind, phase, phrasing; ablations; calibration).");
   absl::ParseCommandLine(argc, argv);
   Segmenter::Options mo;
   mo.checkpoint_path = absl::GetFlag(FLAGS_checkpoint);

@@ -6,6 +6,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "common/flags_usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -23,6 +24,7 @@ ABSL_FLAG(uint64_t, seed, 1, "Initialisation seed.");
 ABSL_FLAG(int, input_size, 0, "Override the preset's input size (multiple of 32); 0 keeps it.");
 
 int main(int argc, char** argv) {
+  lsms::InitFlagsUsage("Writes an untrained checkpoint of a preset with the grammar's vocabulary.");
   absl::ParseCommandLine(argc, argv);
   auto config = lsms::ModelConfig::FromPreset(absl::GetFlag(FLAGS_preset));
   if (!config.ok()) {

@@ -8,6 +8,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "common/flags_usage.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "model/flop_count.h"
@@ -19,6 +20,7 @@ ABSL_FLAG(int, max_batch, 8, "Largest batch size timed (powers of two).");
 ABSL_FLAG(int, threads, 0, "Torch intra-op threads (0 = default).");
 
 int main(int argc, char** argv) {
+  lsms::InitFlagsUsage("Parameters, GFLOPs and CPU latency of every preset.");
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_threads) > 0) torch::set_num_threads(absl::GetFlag(FLAGS_threads));
   std::cout << "| preset | input | params vision | params text | params decoder | params heads | params total "

@@ -7,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/flags_usage.h"
 #include "tools/ood/ood_writer.h"
 
 ABSL_FLAG(std::string, out, "data/ood", "Output folder.");
@@ -17,7 +18,7 @@ ABSL_FLAG(int, size, 512, "Slice size in pixels.");
 ABSL_FLAG(double, no_liver_chance, 0.1, "Chance of a slice above or below the liver (no target).");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Writes the independent out-of-distribution referring-lesion test set.");
+  lsms::InitFlagsUsage("Writes the independent out-of-distribution referring-lesion test set.");
   absl::ParseCommandLine(argc, argv);
   lsms::ood::OodSetOptions o;
   o.out_dir = absl::GetFlag(FLAGS_out);

@@ -8,6 +8,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/flags_usage.h"
 #include "tools/synth/benchmark_writer.h"
 #include "tools/synth/expression_grammar.h"
 
@@ -31,7 +32,7 @@ ABSL_FLAG(std::string, phrasing, "legacy",
 ABSL_FLAG(double, no_liver_fraction, 0.08, "With --randomize_domain: share of chest and pelvis slices (no liver).");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Generates the synthetic referring-lesion CT benchmark.");
+  lsms::InitFlagsUsage("Generates the synthetic referring-lesion CT benchmark.");
   absl::ParseCommandLine(argc, argv);
   lsms::synth::BenchmarkOptions o;
   o.out_dir = absl::GetFlag(FLAGS_out);

@@ -4,6 +4,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "common/flags_usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -88,7 +89,7 @@ bool ParseWindows(const std::string& text, std::vector<lsms::HuWindow>* out, std
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Trains LSMS on a referring-lesion manifest.");
+  lsms::InitFlagsUsage("Trains LSMS on a referring-lesion manifest.");
   std::vector<std::string> args(argv, argv + argc);
   absl::ParseCommandLine(argc, argv);
   lsms::train::TrainOptions o;
