@@ -54,6 +54,13 @@ absl::StatusOr<DecodedSlice> DecodeOrThrow(absl::string_view bytes, const DicomL
   DcmXfer xf(xfer);
   out.transfer_syntax = xf.getXferID();
   if (!ds->tagExists(DCM_PixelData)) return absl::InvalidArgumentError("DICOM: no PixelData");
+  // The model reads Hounsfield units: another modality's pixel values mean
+  // something else. A file without Modality is taken as CT.
+  const std::string modality = GetString(ds, DCM_Modality);
+  if (!modality.empty() && modality != "CT") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("DICOM: Modality '", Quoted(modality), "': only CT slices can be segmented"));
+  }
   Uint16 rows = 0, cols = 0, bits_alloc = 0, samples = 1;
   if (ds->findAndGetUint16(DCM_Rows, rows).bad() || ds->findAndGetUint16(DCM_Columns, cols).bad()) {
     return absl::InvalidArgumentError("DICOM: Rows/Columns missing");

@@ -202,6 +202,16 @@ TEST_F(DicomImageTest, ADeflateBombIsRefusedBeforeItInflates) {
   EXPECT_NE(r.status().message().find("inflates past"), std::string::npos) << r.status();
 }
 
+TEST_F(DicomImageTest, OtherModalitiesAreRefusedWithTheReason) {
+  for (const char* modality : {"MR", "US", "OT"}) {
+    auto r = DecodeDicom(Edited([&](DcmDataset* ds) { ds->putAndInsertString(DCM_Modality, modality); }));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << modality;
+    EXPECT_NE(r.status().message().find(std::string("Modality '") + modality + "'"), std::string::npos)
+        << r.status();
+  }
+  EXPECT_TRUE(DecodeDicom(Edited([](DcmDataset* ds) { delete ds->remove(DCM_Modality); })).ok());
+}
+
 TEST_F(DicomImageTest, UnknownTransferSyntaxIsUnimplemented) {
   // Issue 29 row 14: a file whose meta header names an unknown transfer
   // syntax was decoded as if it were another.
