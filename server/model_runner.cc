@@ -90,6 +90,11 @@ void ModelRunner::Shutdown(absl::Time drain_deadline) {
 
 lsms::v1::BatchingPolicy ModelRunner::policy() const { return measured_; }
 
+absl::Status ModelRunner::QueueFullStatus() const {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("queue full (", options_.batching.max_queue_size, " requests waiting)"));
+}
+
 void ModelRunner::ProcessBatch(int worker, Batcher::Batch batch) {
   const absl::Time start = absl::Now();
   std::vector<const ModelInput*> inputs;

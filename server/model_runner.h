@@ -59,6 +59,9 @@ class ModelRunner {
   const Segmenter& model() const { return *instances_[0]; }
   lsms::v1::BatchingPolicy policy() const;
   int queue_size() const { return batcher_->queue_size(); }
+  // Whether Submit would now refuse for a full queue, and its status then.
+  bool QueueFull() const { return batcher_->queue_size() >= options_.batching.max_queue_size; }
+  absl::Status QueueFullStatus() const;
   Batcher::Stats stats() const { return batcher_->stats(); }
 
  private:

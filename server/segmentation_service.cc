@@ -52,6 +52,13 @@ void SegmentationService::Dispatch(const lsms::v1::SegmentRequest& request, absl
     done(absl::UnavailableError("server is warming up or draining; retry with backoff"));
     return;
   }
+  // Admission before the decode: a request the queue cannot take costs no
+  // decoding (issue 29 row 11: at 2x overload rejected work cost CPU).
+  if (runner_->QueueFull()) {
+    refused_before_decode_.fetch_add(1);
+    done(runner_->QueueFullStatus());
+    return;
+  }
   auto task = std::make_unique<SegmentTask>();
   task->received = absl::Now();
   auto prepared = preprocessor_.Prepare(request);

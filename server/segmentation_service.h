@@ -51,6 +51,10 @@ class SegmentationService final : public lsms::v1::SegmentationService::Callback
                 std::shared_ptr<std::atomic<bool>> cancel, int priority, SegmentTask::Done done);
 
   const ServiceOptions& options() const { return options_; }
+  // Requests refused RESOURCE_EXHAUSTED before their image was decoded
+  // because the queue was full then (the batcher refuses the few that race
+  // past this check, after decoding).
+  int64_t refused_before_decode() const { return refused_before_decode_.load(); }
 
  private:
   ModelRunner* const runner_;
@@ -58,6 +62,7 @@ class SegmentationService final : public lsms::v1::SegmentationService::Callback
   const ServiceOptions options_;
   const RequestPreprocessor preprocessor_;
   std::atomic<bool> ready_{false};
+  std::atomic<int64_t> refused_before_decode_{0};
   absl::Mutex info_mu_;
   lsms::v1::ModelInfo info_ ABSL_GUARDED_BY(info_mu_);
 };

@@ -49,6 +49,7 @@ class Server {
   void Shutdown();
 
   ModelRunner& runner() { return *runner_; }
+  SegmentationService& service() { return *service_; }
   // Port of /metrics, 0 when metrics are disabled.
   int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 

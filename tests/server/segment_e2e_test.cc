@@ -349,6 +349,10 @@ TEST_F(SegmentE2eTest, FullQueueAnswersResourceExhausted) {
   EXPECT_GT(ok, 0);
   EXPECT_GT(exhausted, 0);
   EXPECT_EQ(ok + exhausted, 16);
+  // Refusals happen before decoding (issue 29 row 11); the batcher refuses
+  // only those that raced past the check.
+  EXPECT_GT(server_->service().refused_before_decode(), 0);
+  EXPECT_EQ(server_->service().refused_before_decode() + server_->runner().stats().rejected_full, exhausted);
 }
 
 TEST_F(SegmentE2eTest, RequestsWhoseDeadlinePassesInTheQueueAreDropped) {
