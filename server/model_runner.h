@@ -61,6 +61,7 @@ class ModelRunner {
   int queue_size() const { return batcher_->queue_size(); }
   // Whether Submit would now refuse for a full queue, and its status then.
   bool QueueFull() const { return batcher_->queue_size() >= options_.batching.max_queue_size; }
+  int max_queue_size() const { return options_.batching.max_queue_size; }
   absl::Status QueueFullStatus() const;
   Batcher::Stats stats() const { return batcher_->stats(); }
 

@@ -1,5 +1,7 @@
 #include "server/segmentation_service.h"
 
+#include <algorithm>
+
 #include "absl/time/clock.h"
 #include "server/request_log.h"
 #include "server/series_reactor.h"
@@ -38,6 +40,10 @@ void SegmentationService::Record(Rpc rpc, const std::string& request_id, const a
                                  const lsms::v1::Timing* timing) {
   LogRequest(rpc == Rpc::kSegment ? "Segment" : "SegmentSeries", request_id, status, timing);
   if (metrics_) metrics_->ObserveRequest(rpc, status, timing);
+}
+
+int SegmentationService::series_window() const {
+  return std::max(1, std::min(options_.series_window, runner_->max_queue_size()));
 }
 
 void SegmentationService::SetModelInfo(lsms::v1::ModelInfo info) {

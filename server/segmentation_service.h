@@ -18,8 +18,15 @@ namespace lsms {
 
 struct ServiceOptions {
   RequestLimits limits;
-  // Slices one SegmentSeries stream may carry; later ones get an error each.
+  // Slices one SegmentSeries stream may carry; more end the stream
+  // RESOURCE_EXHAUSTED.
   int max_series_slices = 2000;
+  // Slices of one stream in the server at once (queued, computing or
+  // answered but not yet written); the next slice is read only when there is
+  // room, so HTTP/2 flow control slows a fast sender and a client that stops
+  // reading stops the stream instead of piling up answers. Capped by the
+  // queue's capacity, so a lone series never overflows the queue.
+  int series_window = 8;
 };
 
 class SegmentationService final : public lsms::v1::SegmentationService::CallbackService {
@@ -55,6 +62,8 @@ class SegmentationService final : public lsms::v1::SegmentationService::Callback
   // because the queue was full then (the batcher refuses the few that race
   // past this check, after decoding).
   int64_t refused_before_decode() const { return refused_before_decode_.load(); }
+  // ServiceOptions::series_window capped by the queue's capacity.
+  int series_window() const;
 
  private:
   ModelRunner* const runner_;

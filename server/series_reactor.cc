@@ -7,21 +7,34 @@
 namespace lsms {
 
 SeriesReactor::SeriesReactor(SegmentationService* service, grpc::CallbackServerContext* context)
-    : service_(service), context_(context), cancel_(std::make_shared<std::atomic<bool>>(false)) {
+    : service_(service),
+      context_(context),
+      cancel_(std::make_shared<std::atomic<bool>>(false)),
+      window_(service->series_window()) {
+  absl::MutexLock l(&mu_);
+  MaybeRead();
+}
+
+void SeriesReactor::MaybeRead() {
+  if (reading_ || reads_done_ || broken_ || finished_) return;
+  if (outstanding_ + static_cast<int>(pending_.size()) >= window_) return;  // resumed by Enqueue/OnWriteDone
+  reading_ = true;
   StartRead(&request_);
 }
 
 void SeriesReactor::OnReadDone(bool ok) {
-  if (!ok) {  // client half-closed (or the stream broke)
-    absl::MutexLock l(&mu_);
-    reads_done_ = true;
-    Pump();
-    return;
-  }
-  lsms::v1::SegmentRequest request = std::move(request_);
+  // request_ is ours until reading_ is cleared: no other read can start.
+  lsms::v1::SegmentRequest request;
+  if (ok) request = std::move(request_);
   const std::string id = request.request_id();
   {
     absl::MutexLock l(&mu_);
+    reading_ = false;
+    if (!ok) {  // client half-closed (or the stream broke)
+      reads_done_ = true;
+      Pump();
+      return;
+    }
     if (++slices_ > service_->options().max_series_slices) {
       // A stream-level error (the proto's contract): nothing more is read,
       // the accepted slices are answered, then the stream ends with it.
@@ -47,7 +60,8 @@ void SeriesReactor::OnReadDone(bool ok) {
     Enqueue(std::move(out));
   };
   service_->Dispatch(request, absl::FromChrono(context_->deadline()), cancel_, /*priority=*/1, std::move(done));
-  StartRead(&request_);
+  absl::MutexLock l(&mu_);
+  MaybeRead();
 }
 
 absl::Status SeriesReactor::LimitStatus() const {
@@ -60,6 +74,7 @@ void SeriesReactor::Enqueue(lsms::v1::SegmentResponse response) {
   --outstanding_;
   if (!broken_) pending_.push_back(std::move(response));
   Pump();
+  MaybeRead();
 }
 
 void SeriesReactor::Pump() {
@@ -69,7 +84,10 @@ void SeriesReactor::Pump() {
     StartWrite(&pending_.front());
     return;
   }
-  if (!writing_ && reads_done_ && outstanding_ == 0 && (pending_.empty() || broken_)) {
+  // Finished reading: the client half-closed, the limit was reached, or the
+  // stream broke with no read outstanding (none will complete then).
+  const bool reads_over = reads_done_ || (broken_ && !reading_);
+  if (!writing_ && reads_over && outstanding_ == 0 && (pending_.empty() || broken_)) {
     finished_ = true;
     if (broken_) {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
@@ -90,6 +108,7 @@ void SeriesReactor::OnWriteDone(bool ok) {
     pending_.clear();
   }
   Pump();
+  MaybeRead();
 }
 
 void SeriesReactor::OnCancel() {

@@ -1,4 +1,5 @@
-// SeriesReactor: one SegmentSeries stream. Reads slices one at a time,
+// SeriesReactor: one SegmentSeries stream. Reads slices one at a time while
+// fewer than the service's series window are in the server (flow control),
 // dispatches each to the batcher, and writes results back as they finish
 // (any order; each carries its request_id and its own status). The stream
 // ends OK after the client half-closes and every slice has been answered.
@@ -34,6 +35,8 @@ class SeriesReactor final
   void Enqueue(lsms::v1::SegmentResponse response);
   // With mu_ held: start the next write or finish when everything is done.
   void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: read the next slice if the window has room.
+  void MaybeRead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   SegmentationService* const service_;
   grpc::CallbackServerContext* const context_;
@@ -48,6 +51,8 @@ class SeriesReactor final
   int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
   int slices_ ABSL_GUARDED_BY(mu_) = 0;
   bool over_limit_ ABSL_GUARDED_BY(mu_) = false;  // ends the stream RESOURCE_EXHAUSTED
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;     // a StartRead is outstanding
+  const int window_;
 };
 
 }  // namespace lsms

@@ -46,13 +46,14 @@ class SegmentE2eTest : public ::testing::Test {
     delete checkpoint_;
   }
 
-  void Start(int max_batch = 4, absl::Duration delay = absl::Milliseconds(20), int queue = 64) {
+  void Start(int max_batch = 4, absl::Duration delay = absl::Milliseconds(20), int queue = 64,
+             int series_slices = 5) {
     ServerOptions o = testing::TestServerOptions(*checkpoint_);
     o.runner.batching.max_batch_size = max_batch;
     o.runner.batching.max_queue_delay = delay;
     o.runner.batching.max_queue_size = queue;
     o.runner.cap_batch_size_by_throughput = false;
-    o.service.max_series_slices = 5;
+    o.service.max_series_slices = series_slices;
     server_ = testing::StartTestServer(o);
     ASSERT_NE(server_, nullptr);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials());
@@ -294,6 +295,31 @@ TEST_F(SegmentE2eTest, SeriesLongerThanTheLimitEndsResourceExhaustedAfterAnsweri
   EXPECT_NE(st.error_message().find("series exceeds 5 slices"), std::string::npos) << st.error_message();
   EXPECT_EQ(ok, 5);
   EXPECT_EQ(rejected, 0);
+}
+
+TEST_F(SegmentE2eTest, ALongSeriesOnASmallQueueCompletesWithoutResourceExhausted) {
+  // Issue 29 row 4: a 500-slice series got 235 per-slice RESOURCE_EXHAUSTED.
+  // The server now reads a slice only when its window (capped by the queue,
+  // here 4) has room; the client's writes wait on flow control instead.
+  Start(/*max_batch=*/2, absl::Milliseconds(0), /*queue=*/4, /*series_slices=*/100);
+  grpc::ClientContext ctx;
+  auto stream = stub_->SegmentSeries(&ctx);
+  const std::string d = Dicom(8, 64);
+  std::thread writer([&] {
+    for (int i = 0; i < 40; ++i) {
+      if (!stream->Write(Request(absl::StrCat("w", i), d, "the lesion"))) break;
+    }
+    stream->WritesDone();
+  });
+  int ok = 0, failed = 0;
+  lsms::v1::SegmentResponse r;
+  while (stream->Read(&r)) (r.status().code() == 0 ? ok : failed)++;
+  writer.join();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(ok, 40);
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(server_->runner().stats().rejected_full, 0);
+  EXPECT_EQ(server_->service().refused_before_decode(), 0);
 }
 
 TEST_F(SegmentE2eTest, ConcurrentClientsGetTheirOwnResults) {
