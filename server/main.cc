@@ -35,6 +35,8 @@ ABSL_FLAG(int, max_image_side, 4096, "Largest accepted image rows/columns.");
 ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464", "Prometheus /metrics address; empty disables metrics.");
 ABSL_FLAG(std::string, port_file, "", "If set, write the bound gRPC port to this file once listening.");
 ABSL_FLAG(int, max_series_slices, 2000, "Slices per SegmentSeries stream.");
+ABSL_FLAG(int, series_window, 8,
+          "Slices of one SegmentSeries stream in the server at once (flow control; capped by --max_queue_size).");
 
 namespace {
 
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
   options.service.limits.dicom.max_rows = options.service.limits.dicom.max_cols = absl::GetFlag(FLAGS_max_image_side);
   options.service.limits.dicom.max_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_receive_mb)) << 20;
   options.service.max_series_slices = absl::GetFlag(FLAGS_max_series_slices);
+  options.service.series_window = absl::GetFlag(FLAGS_series_window);
   options.enable_metrics = !absl::GetFlag(FLAGS_metrics_listen).empty();
   options.metrics.listen_address = absl::GetFlag(FLAGS_metrics_listen);
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_receive_mb) * (1 << 20);
