@@ -27,24 +27,29 @@ void SeriesReactor::OnReadDone(bool ok) {
   lsms::v1::SegmentRequest request;
   if (ok) request = std::move(request_);
   const std::string id = request.request_id();
+  std::optional<grpc::Status> finish;
+  bool accepted = false;
   {
     absl::MutexLock l(&mu_);
     reading_ = false;
     if (!ok) {  // client half-closed (or the stream broke)
       reads_done_ = true;
-      Pump();
-      return;
-    }
-    if (++slices_ > service_->options().max_series_slices) {
+      finish = Pump();
+    } else if (++slices_ > service_->options().max_series_slices) {
       // A stream-level error (the proto's contract): nothing more is read,
       // the accepted slices are answered, then the stream ends with it.
       over_limit_ = true;
       reads_done_ = true;
       service_->Record(Rpc::kSegmentSeries, id, LimitStatus(), nullptr);
-      Pump();
-      return;
+      finish = Pump();
+    } else {
+      ++outstanding_;
+      accepted = true;
     }
-    ++outstanding_;
+  }
+  if (!accepted) {
+    FinishIf(finish);
+    return;
   }
   auto done = [this, id](absl::StatusOr<lsms::v1::SegmentResponse> r) {
     lsms::v1::SegmentResponse out;
@@ -70,52 +75,68 @@ absl::Status SeriesReactor::LimitStatus() const {
 }
 
 void SeriesReactor::Enqueue(lsms::v1::SegmentResponse response) {
-  absl::MutexLock l(&mu_);
-  --outstanding_;
-  if (!broken_) pending_.push_back(std::move(response));
-  Pump();
-  MaybeRead();
+  std::optional<grpc::Status> finish;
+  {
+    absl::MutexLock l(&mu_);
+    --outstanding_;
+    if (!broken_) pending_.push_back(std::move(response));
+    finish = Pump();
+    MaybeRead();
+  }
+  FinishIf(finish);
 }
 
-void SeriesReactor::Pump() {
-  if (finished_) return;
+std::optional<grpc::Status> SeriesReactor::Pump() {
+  if (finished_) return std::nullopt;
   if (!writing_ && !pending_.empty() && !broken_) {
     writing_ = true;
     StartWrite(&pending_.front());
-    return;
+    return std::nullopt;
   }
   // Finished reading: the client half-closed, the limit was reached, or the
   // stream broke with no read outstanding (none will complete then).
   const bool reads_over = reads_done_ || (broken_ && !reading_);
   if (!writing_ && reads_over && outstanding_ == 0 && (pending_.empty() || broken_)) {
     finished_ = true;
-    if (broken_) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
-    } else if (over_limit_) {
-      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, std::string(LimitStatus().message())));
-    } else {
-      Finish(grpc::Status::OK);
-    }
+    if (broken_) return grpc::Status(grpc::StatusCode::CANCELLED, "stream broken");
+    if (over_limit_) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, std::string(LimitStatus().message()));
+    return grpc::Status::OK;
   }
+  return std::nullopt;
+}
+
+void SeriesReactor::FinishIf(const std::optional<grpc::Status>& status) {
+  // Outside mu_ and last: once Finish() is called, OnDone() may delete this
+  // on another thread (issue 29 row 15: Enqueue finished under the lock on a
+  // batcher thread).
+  if (status) Finish(*status);
 }
 
 void SeriesReactor::OnWriteDone(bool ok) {
-  absl::MutexLock l(&mu_);
-  writing_ = false;
-  pending_.pop_front();
-  if (!ok) {
-    broken_ = true;
-    pending_.clear();
+  std::optional<grpc::Status> finish;
+  {
+    absl::MutexLock l(&mu_);
+    writing_ = false;
+    pending_.pop_front();
+    if (!ok) {
+      broken_ = true;
+      pending_.clear();
+    }
+    finish = Pump();
+    MaybeRead();
   }
-  Pump();
-  MaybeRead();
+  FinishIf(finish);
 }
 
 void SeriesReactor::OnCancel() {
   cancel_->store(true);  // queued slices are dropped before compute
-  absl::MutexLock l(&mu_);
-  broken_ = true;
-  Pump();
+  std::optional<grpc::Status> finish;
+  {
+    absl::MutexLock l(&mu_);
+    broken_ = true;
+    finish = Pump();
+  }
+  FinishIf(finish);
 }
 
 void SeriesReactor::OnDone() { delete this; }

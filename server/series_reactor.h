@@ -11,6 +11,7 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -33,8 +34,11 @@ class SeriesReactor final
 
  private:
   void Enqueue(lsms::v1::SegmentResponse response);
-  // With mu_ held: start the next write or finish when everything is done.
-  void Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: start the next write, or, when everything is done, mark
+  // the stream finished and return the status to Finish() it with — which
+  // the caller does after releasing mu_ (FinishIf).
+  std::optional<grpc::Status> Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishIf(const std::optional<grpc::Status>& status) ABSL_LOCKS_EXCLUDED(mu_);
   // With mu_ held: read the next slice if the window has room.
   void MaybeRead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

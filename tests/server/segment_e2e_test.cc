@@ -322,6 +322,33 @@ TEST_F(SegmentE2eTest, ALongSeriesOnASmallQueueCompletesWithoutResourceExhausted
   EXPECT_EQ(server_->service().refused_before_decode(), 0);
 }
 
+TEST_F(SegmentE2eTest, StreamsCancelledWhileTheirSlicesAreQueuedEndAndTheServerKeepsServing) {
+  // Issue 29 row 15: a stream could finish from a batcher thread while its
+  // cancellation deleted it. Many streams are cancelled with work in flight;
+  // every one ends, and the server answers afterwards.
+  Start(/*max_batch=*/2, absl::Milliseconds(5), /*queue=*/64, /*series_slices=*/100);
+  const std::string d = Dicom(9, 64);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 12; ++c) {
+    clients.emplace_back([&, c] {
+      grpc::ClientContext ctx;
+      auto stream = stub_->SegmentSeries(&ctx);
+      for (int i = 0; i < 6; ++i) {
+        if (!stream->Write(Request(absl::StrCat("x", c, "-", i), d, "the lesion"))) break;
+      }
+      if (c % 2 == 0) {
+        lsms::v1::SegmentResponse r;
+        stream->Read(&r);  // some answers in flight, then cancel
+      }
+      ctx.TryCancel();
+      stream->Finish();
+    });
+  }
+  for (auto& t : clients) t.join();
+  lsms::v1::SegmentResponse r;
+  EXPECT_TRUE(Call(Request("after", d, "the lesion"), &r).ok());
+}
+
 TEST_F(SegmentE2eTest, ConcurrentClientsGetTheirOwnResults) {
   Start(/*max_batch=*/4, absl::Milliseconds(50));
   // Reference answers one at a time, then the same requests concurrently
