@@ -8,6 +8,8 @@
 #include "dcmtk/dcmdata/dccodec.h"
 #include "dcmtk/dcmdata/dcdict.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmdata/dcpixseq.h"
+#include "dcmtk/dcmdata/dcpxitem.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmimgle/dcmimage.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
@@ -33,6 +35,48 @@ std::string Quoted(const std::string& v) {
 }
 
 constexpr double kMaxSlope = 1e4, kMaxIntercept = 1e6, kMaxSpacingMm = 50.0;
+
+// A JPEG or JPEG-LS frame's own size (its start-of-frame marker) must be the
+// Rows and Columns the dataset declares: DCMTK otherwise decodes a small frame
+// into the declared raster (issue 29 row 9: a 1024x256 JPEG with Rows and
+// Columns edited to 4096 came back as a 4096x4096 mask). RLE has no frame
+// header; other fragments without a start-of-frame are left to the decoder.
+absl::Status CheckJpegFrameSize(DcmDataset* ds, Uint16 rows, Uint16 cols) {
+  DcmElement* element = nullptr;
+  if (ds->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr) return absl::OkStatus();
+  auto* pixel_data = static_cast<DcmPixelData*>(element);
+  E_TransferSyntax xfer = EXS_Unknown;
+  const DcmRepresentationParameter* param = nullptr;
+  pixel_data->getOriginalRepresentationKey(xfer, param);
+  DcmPixelSequence* seq = nullptr;
+  if (pixel_data->getEncapsulatedRepresentation(xfer, param, seq).bad() || seq == nullptr) return absl::OkStatus();
+  DcmPixelItem* item = nullptr;
+  if (seq->card() < 2 || seq->getItem(item, 1).bad() || item == nullptr) return absl::OkStatus();  // item 0: offsets
+  Uint8* bytes = nullptr;
+  if (item->getUint8Array(bytes).bad() || bytes == nullptr) return absl::OkStatus();
+  const size_t n = item->getLength();
+  if (n < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return absl::OkStatus();  // not a JPEG stream
+  // Walk the marker segments up to the first start-of-frame.
+  for (size_t i = 2; i + 9 <= n;) {
+    if (bytes[i] != 0xFF) return absl::OkStatus();
+    const Uint8 marker = bytes[i + 1];
+    const size_t length = static_cast<size_t>(bytes[i + 2]) << 8 | bytes[i + 3];
+    const bool sof = (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) ||
+                     marker == 0xF7;  // SOF0..15 (not DHT, JPG, DAC), SOF55 (JPEG-LS)
+    if (sof) {
+      const Uint16 height = static_cast<Uint16>(bytes[i + 5] << 8 | bytes[i + 6]);
+      const Uint16 width = static_cast<Uint16>(bytes[i + 7] << 8 | bytes[i + 8]);
+      if (height != rows || width != cols) {
+        return absl::InvalidArgumentError(absl::StrCat("DICOM: the compressed frame is ", width, "x", height,
+                                                       ", Rows/Columns say ", cols, "x", rows));
+      }
+      return absl::OkStatus();
+    }
+    if (length < 2) return absl::OkStatus();
+    i += 2 + length;
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<DecodedSlice> DecodeOrThrow(absl::string_view bytes, const DicomLimits& limits) {
   if (bytes.empty()) return absl::InvalidArgumentError("DICOM: empty input");
@@ -91,6 +135,7 @@ absl::StatusOr<DecodedSlice> DecodeOrThrow(absl::string_view bytes, const DicomL
       return absl::UnimplementedError(absl::StrCat("DICOM: transfer syntax ", xf.getXferName(),
                                                    " (", xf.getXferID(), ") is not supported"));
     }
+    LSMS_RETURN_IF_ERROR(CheckJpegFrameSize(ds, rows, cols));
   } else {
     DcmElement* px = nullptr;
     if (ds->findAndGetElement(DCM_PixelData, px).bad() || px == nullptr) {

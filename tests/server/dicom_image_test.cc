@@ -212,6 +212,42 @@ TEST_F(DicomImageTest, OtherModalitiesAreRefusedWithTheReason) {
   EXPECT_TRUE(DecodeDicom(Edited([](DcmDataset* ds) { delete ds->remove(DCM_Modality); })).ok());
 }
 
+TEST_F(DicomImageTest, RowsAndColumnsThatDisagreeWithTheJpegFrameAreInvalid) {
+  // Issue 29 row 9: a JPEG whose Rows/Columns were edited upward decoded OK
+  // into the larger raster.
+  const auto dir = std::filesystem::temp_directory_path() / ("lsms_jpeg_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string raw = (dir / "raw.dcm").string(), jpeg = (dir / "jpeg.dcm").string(),
+                    jpls = (dir / "jpls.dcm").string();
+  ASSERT_TRUE(WriteFile(raw, SampleDicom()).ok());
+  ASSERT_EQ(std::system(("dcmcjpeg --encode-lossless-sv1 " + raw + " " + jpeg).c_str()), 0);
+  ASSERT_EQ(std::system(("dcmcjpls " + raw + " " + jpls).c_str()), 0);
+  for (const std::string& path : {jpeg, jpls}) {
+    const std::string original = *ReadFile(path);
+    ASSERT_TRUE(DecodeDicom(original).ok()) << path;
+    auto ff = ReadPart10(original);
+    ASSERT_TRUE(ff.ok());
+    ASSERT_TRUE((*ff)->getDataset()->putAndInsertUint16(DCM_Rows, 192).good());
+    ASSERT_TRUE((*ff)->getDataset()->putAndInsertUint16(DCM_Columns, 192).good());
+    // Written back in its own (encapsulated) transfer syntax.
+    const E_TransferSyntax xfer = (*ff)->getDataset()->getOriginalXfer();
+    ASSERT_TRUE((*ff)->validateMetaInfo(xfer).good());
+    const Uint32 len = (*ff)->calcElementLength(xfer, EET_ExplicitLength);
+    std::string buf(len + 4096, '\0');
+    DcmOutputBufferStream os(buf.data(), buf.size());
+    (*ff)->transferInit();
+    ASSERT_TRUE((*ff)->write(os, xfer, EET_ExplicitLength, nullptr).good());
+    (*ff)->transferEnd();
+    void* data = nullptr;
+    offile_off_t n = 0;
+    os.flushBuffer(data, n);
+    auto r = DecodeDicom(std::string(static_cast<const char*>(data), static_cast<size_t>(n)));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << path << ": " << r.status();
+    EXPECT_NE(r.status().message().find("Rows/Columns say 192x192"), std::string::npos) << r.status();
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(DicomImageTest, UnknownTransferSyntaxIsUnimplemented) {
   // Issue 29 row 14: a file whose meta header names an unknown transfer
   // syntax was decoded as if it were another.
