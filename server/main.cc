@@ -35,6 +35,8 @@ ABSL_FLAG(int, max_image_side, 4096, "Largest accepted image rows/columns.");
 ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464", "Prometheus /metrics address; empty disables metrics.");
 ABSL_FLAG(std::string, port_file, "", "If set, write the bound gRPC port to this file once listening.");
 ABSL_FLAG(int, max_series_slices, 2000, "Slices per SegmentSeries stream.");
+ABSL_FLAG(int, max_queue_mb, 1024,
+          "Memory the queued requests may hold (decoded images, model inputs), MiB; 0 = no byte bound.");
 ABSL_FLAG(int, series_window, 8,
           "Slices of one SegmentSeries stream in the server at once (flow control; capped by --max_queue_size).");
 
@@ -84,6 +86,12 @@ int main(int argc, char** argv) {
   options.runner.batching.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
   options.runner.batching.max_queue_delay = absl::GetFlag(FLAGS_max_queue_delay);
   options.runner.batching.max_queue_size = absl::GetFlag(FLAGS_max_queue_size);
+  if (const int mb = absl::GetFlag(FLAGS_max_queue_mb); mb < 0 || mb > (1 << 20)) {
+    std::cerr << "lsms-server: --max_queue_mb must be in [0, 1048576], got " << mb << "\n";
+    return 2;
+  } else {
+    options.runner.batching.max_queue_bytes = static_cast<size_t>(mb) << 20;
+  }
   options.service.limits.max_expression_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_expression_bytes));
   options.service.limits.dicom.max_rows = options.service.limits.dicom.max_cols = absl::GetFlag(FLAGS_max_image_side);
   options.service.limits.dicom.max_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_max_receive_mb)) << 20;

@@ -31,6 +31,13 @@ struct SegmentTask {
   absl::Time deadline() const { return deadline_at; }
   bool cancelled() const { return cancel_flag && cancel_flag->load(); }
   int priority() const { return priority_level; }
+  // What the task holds while queued: the model input, the HU image of
+  // two-pass inference and the source DICOM kept for a SEG.
+  size_t bytes() const {
+    const ModelInput& in = prepared.input;
+    return sizeof(*this) + in.image.size() * sizeof(float) + (in.hu ? in.hu->data.size() * sizeof(float) : 0) +
+           prepared.context.source_dicom.size();
+  }
   void Fail(const absl::Status& s) { done(s); }
 };
 

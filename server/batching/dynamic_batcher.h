@@ -7,9 +7,12 @@
 //  - A batch is released when it reaches max_batch_size, or when the OLDEST
 //    queued task has waited max_queue_delay (measured from its enqueue time,
 //    not from when a worker looks), or at shutdown.
-//  - The queue is bounded: Schedule() fails at once with RESOURCE_EXHAUSTED
-//    when max_queue_size tasks wait, and with UNAVAILABLE after Shutdown().
-//    On failure the caller keeps the task.
+//  - The queue is bounded in tasks and in bytes: Schedule() fails at once
+//    with RESOURCE_EXHAUSTED when max_queue_size tasks wait or when the task
+//    would bring the waiting tasks' bytes() past max_queue_bytes (a task
+//    larger than the whole budget is still taken when the queue is empty, so
+//    no request is unservable), and with UNAVAILABLE after Shutdown(). On
+//    failure the caller keeps the task.
 //  - Tasks whose deadline passed, or that were cancelled, are dropped before
 //    compute: their Fail() is called with DEADLINE_EXCEEDED or CANCELLED.
 //  - Priority 0 is served first; within a priority, FIFO.
@@ -23,6 +26,7 @@
 //   absl::Time deadline() const;     // absl::InfiniteFuture() for none
 //   bool cancelled() const;          // thread-safe
 //   int priority() const;            // 0..num_priorities-1
+//   size_t bytes() const;            // memory the task holds while queued
 //   void Fail(const absl::Status&);  // called at most once, by a worker
 // Threading: all methods are thread-safe. The processor runs on worker
 // threads, outside the batcher's lock; it owns the batch it is given.
@@ -52,6 +56,8 @@ struct BatcherOptions {
   absl::Duration max_queue_delay = absl::Milliseconds(5);
   // Tasks that may wait; one more is rejected with RESOURCE_EXHAUSTED.
   int max_queue_size = 256;
+  // Bytes the waiting tasks may hold (Task::bytes()); 0 = no byte bound.
+  size_t max_queue_bytes = 0;
   // Worker threads (model instances).
   int num_workers = 1;
   // Priority levels (0 = most urgent).
@@ -70,6 +76,7 @@ class DynamicBatcher {
   struct Stats {
     int64_t scheduled = 0;
     int64_t rejected_full = 0;
+    int64_t rejected_bytes = 0;  // refused for the byte bound
     int64_t dropped_deadline = 0;
     int64_t dropped_cancelled = 0;
     int64_t dropped_shutdown = 0;  // still queued when the drain deadline passed
@@ -98,6 +105,13 @@ class DynamicBatcher {
       return absl::ResourceExhaustedError(
           absl::StrCat("queue full (", options_.max_queue_size, " requests waiting)"));
     }
+    const size_t bytes = (*task)->bytes();
+    if (options_.max_queue_bytes > 0 && size_ > 0 && bytes_ + bytes > options_.max_queue_bytes) {
+      ++stats_.rejected_bytes;
+      return absl::ResourceExhaustedError(absl::StrCat("queue full (waiting requests hold ", bytes_,
+                                                       " bytes of ", options_.max_queue_bytes, ")"));
+    }
+    bytes_ += bytes;
     const int p = std::clamp((*task)->priority(), 0, options_.num_priorities - 1);
     queues_[p].push_back({std::move(*task), clock_->Now()});
     ++size_;
@@ -130,6 +144,10 @@ class DynamicBatcher {
   int queue_size() const {
     absl::MutexLock lock(&mu_);
     return size_;
+  }
+  size_t queue_bytes() const {
+    absl::MutexLock lock(&mu_);
+    return bytes_;
   }
   Stats stats() const {
     absl::MutexLock lock(&mu_);
@@ -191,6 +209,7 @@ class DynamicBatcher {
             std::unique_ptr<Task> t = std::move(q.front().task);
             q.pop_front();
             --size_;
+            bytes_ -= t->bytes();
             if (drain_over) {
               ++stats_.dropped_shutdown;
               dropped.emplace_back(std::move(t), absl::UnavailableError("server shut down before this request ran "
@@ -219,6 +238,7 @@ class DynamicBatcher {
   mutable absl::Mutex mu_;
   std::vector<std::deque<Entry>> queues_ ABSL_GUARDED_BY(mu_);
   int size_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;  // Σ bytes() of the waiting tasks
   int max_batch_size_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time drain_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();

@@ -21,7 +21,9 @@ struct FakeTask {
   absl::Time deadline() const { return deadline_at; }
   bool cancelled() const { return cancel.load(); }
   int priority() const { return prio; }
+  size_t bytes() const { return size_bytes; }
   void Fail(const absl::Status& s) { *failed_with = s; }
+  size_t size_bytes = 0;
 };
 
 // A puppet processor: records every batch and lets the test decide when a
@@ -195,6 +197,39 @@ TEST_F(DynamicBatcherTest, ShutdownDrainsOnlyUntilItsDeadlineAndFailsTheRestUnav
     }
   }
   EXPECT_EQ(b->stats().dropped_shutdown, 4);
+}
+
+TEST_F(DynamicBatcherTest, TheQueueIsBoundedInBytesToo) {
+  // Budget 100 bytes: 40 + 40 wait; 40 more would make 120 → refused, while a
+  // 20-byte task still fits. A task larger than the budget is taken when the
+  // queue is empty (it could never be served otherwise).
+  BatcherOptions o;
+  o.max_batch_size = 8;
+  o.max_queue_delay = absl::Seconds(100);
+  o.max_queue_bytes = 100;
+  o.clock = &clock_;
+  auto b = *DynamicBatcher<FakeTask>::Create(
+      o, [this](int w, DynamicBatcher<FakeTask>::Batch batch) { puppet_.Process(w, std::move(batch)); });
+  auto add = [&](int id, size_t bytes) {
+    auto t = std::make_unique<FakeTask>();
+    t->id = id;
+    t->size_bytes = bytes;
+    t->failed_with = &failures_[id];
+    return b->Schedule(&t);
+  };
+  EXPECT_TRUE(add(1, 40).ok());
+  EXPECT_TRUE(add(2, 40).ok());
+  EXPECT_EQ(b->queue_bytes(), 80u);
+  const absl::Status full = add(3, 40);
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(full.message().find("80 bytes of 100"), std::string::npos) << full;
+  EXPECT_TRUE(add(4, 20).ok());
+  EXPECT_EQ(b->stats().rejected_bytes, 1);
+  clock_.Advance(absl::Seconds(100));  // the batch forms; the queue empties
+  puppet_.WaitForBatches(1);
+  EXPECT_EQ(b->queue_bytes(), 0u);
+  EXPECT_TRUE(add(5, 500).ok());  // alone, over the budget: still taken
+  EXPECT_FALSE(add(6, 1).ok());
 }
 
 TEST_F(DynamicBatcherTest, RejectsInvalidOptions) {
