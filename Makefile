@@ -5,7 +5,7 @@ BUILD ?= build
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: deps deps-test build build-demo demo test test-quick clean
+.PHONY: deps deps-test build build-demo demo test test-quick check-thread-safety clean
 
 # What building and running the service needs.
 deps:
@@ -14,7 +14,7 @@ deps:
 # Plus the tests' peers: Prometheus, docker-compose and the Kubernetes schema
 # check, the pretrained text encoder.
 deps-test:
-	scripts/install-deps --with-prometheus --with-deploy-tools --with-pretrained
+	scripts/install-deps --with-prometheus --with-deploy-tools --with-pretrained --with-clang
 
 build: deps-test
 	cmake --preset default -DLSMS_BUILD_TESTS=ON
@@ -27,8 +27,16 @@ build-demo: deps
 demo: build-demo
 	scripts/demo
 
-test: build
+test: build check-thread-safety
 	cd $(BUILD) && ctest --output-on-failure -j$$(nproc)
+
+# clang's thread-safety analysis over the server and the batcher: every
+# ABSL_GUARDED_BY / ABSL_EXCLUSIVE_LOCKS_REQUIRED is checked, a violation
+# fails the build (g++ ignores the annotations).
+check-thread-safety: deps-test
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(BUILD)-tsa -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DLSMS_BUILD_TESTS=OFF "-DCMAKE_CXX_FLAGS=-Wthread-safety -Werror=thread-safety"
+	cmake --build $(BUILD)-tsa -j$$(nproc) --target lsms_batching lsms_server
 
 # Everything but the libtorch-heavy and integration tests.
 test-quick: build
