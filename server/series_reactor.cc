@@ -70,7 +70,6 @@ void SeriesReactor::OnReadDone(bool ok) {
 }
 
 absl::Status SeriesReactor::LimitStatus() const {
-  if (slices_ < 0) return absl::InternalError("deliberate unguarded read");  // thread-safety demo
   return absl::ResourceExhaustedError(absl::StrCat("series exceeds ", service_->options().max_series_slices,
                                                    " slices; send at most that many per stream"));
 }
