@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/dicom/dicom_seg.h"
 
 namespace lsms {
 namespace {
@@ -127,6 +128,10 @@ absl::StatusOr<PreparedRequest> RequestPreprocessor::Prepare(const lsms::v1::Seg
   }
   if (ctx.output.include_dicom_seg() && !ctx.from_dicom) {
     return absl::InvalidArgumentError("include_dicom_seg needs DICOM input");
+  }
+  if (ctx.output.include_dicom_seg()) {  // before the model runs, not after it
+    LSMS_RETURN_IF_ERROR(CheckSegSource({slice.study_instance_uid, slice.series_instance_uid, slice.sop_class_uid,
+                                         slice.sop_instance_uid, slice.frame_of_reference_uid}));
   }
   ctx.row_spacing_mm = slice.row_spacing_mm;
   ctx.col_spacing_mm = slice.col_spacing_mm;

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmfg/fgderimg.h"
 #include "dcmtk/dcmfg/fgfracon.h"
@@ -29,6 +30,20 @@ std::string Get(DcmItem* ds, const DcmTagKey& tag, int pos = -1) {
 
 }  // namespace
 
+absl::Status CheckSegSource(const SegSourceUids& uids) {
+  std::vector<std::string> missing;
+  for (const auto& [value, name] : {std::pair<const std::string*, const char*>{&uids.study, "StudyInstanceUID"},
+                                    {&uids.series, "SeriesInstanceUID"},
+                                    {&uids.sop_class, "SOPClassUID"},
+                                    {&uids.sop_instance, "SOPInstanceUID"},
+                                    {&uids.frame_of_reference, "FrameOfReferenceUID"}}) {
+    if (value->empty()) missing.push_back(name);
+  }
+  if (missing.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("include_dicom_seg needs the source's ", absl::StrJoin(missing, ", "), " (absent)"));
+}
+
 absl::StatusOr<std::string> MakeDicomSeg(absl::string_view source, const std::vector<uint8_t>& mask, int rows,
                                          int cols, const std::string& model_version) {
   if (rows <= 0 || cols <= 0 || rows > 65535 || cols > 65535 || mask.size() != static_cast<size_t>(rows) * cols) {
@@ -37,6 +52,13 @@ absl::StatusOr<std::string> MakeDicomSeg(absl::string_view source, const std::ve
   auto src = ReadPart10(source);
   if (!src.ok()) return src.status();
   DcmDataset* ds = (*src)->getDataset();
+  // Without them DCMTK cannot write a SEG (issue 29 row 13: INTERNAL).
+  if (auto st = CheckSegSource({Get(ds, DCM_StudyInstanceUID), Get(ds, DCM_SeriesInstanceUID),
+                                Get(ds, DCM_SOPClassUID), Get(ds, DCM_SOPInstanceUID),
+                                Get(ds, DCM_FrameOfReferenceUID)});
+      !st.ok()) {
+    return st;
+  }
 
   IODGeneralEquipmentModule::EquipmentInfo eq("lsms-serve", "LSMS", "0",
                                               model_version.empty() ? "unknown" : model_version);

@@ -19,6 +19,14 @@ namespace lsms {
 
 // `source_dicom`: the Part-10 bytes of the slice; `mask`: rows×cols {0,1}.
 // Returns the Part-10 bytes of the SEG (explicit VR little endian).
+// A SEG references its source by these UIDs: OK when all are present, else
+// INVALID_ARGUMENT naming the absent ones (the request preprocessor checks
+// before the model runs; MakeDicomSeg checks again).
+struct SegSourceUids {
+  std::string study, series, sop_class, sop_instance, frame_of_reference;
+};
+absl::Status CheckSegSource(const SegSourceUids& uids);
+
 absl::StatusOr<std::string> MakeDicomSeg(absl::string_view source_dicom, const std::vector<uint8_t>& mask,
                                          int rows, int cols, const std::string& model_version);
 

@@ -12,6 +12,7 @@
 #include "dcmtk/dcmdata/dcpxitem.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "server/dicom/dicom_io.h"
+#include "server/dicom/dicom_seg.h"
 #include "tools/synth/dicom_writer.h"
 #include "tools/synth/phantom.h"
 
@@ -246,6 +247,21 @@ TEST_F(DicomImageTest, RowsAndColumnsThatDisagreeWithTheJpegFrameAreInvalid) {
     EXPECT_NE(r.status().message().find("Rows/Columns say 192x192"), std::string::npos) << r.status();
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(DicomImageTest, ASegOfASourceWithoutItsReferencesIsInvalidArgumentNamingThem) {
+  // Issue 29 row 13: include_dicom_seg on a minimal valid CT answered INTERNAL.
+  const std::vector<uint8_t> mask(96 * 96, 1);
+  ASSERT_TRUE(MakeDicomSeg(SampleDicom(), mask, 96, 96, "v").ok());
+  const std::string minimal = Edited([](DcmDataset* ds) {
+    delete ds->remove(DCM_FrameOfReferenceUID);
+    delete ds->remove(DCM_SeriesInstanceUID);
+  });
+  ASSERT_TRUE(DecodeDicom(minimal).ok());  // still a valid slice to segment
+  auto seg = MakeDicomSeg(minimal, mask, 96, 96, "v");
+  EXPECT_EQ(seg.status().code(), absl::StatusCode::kInvalidArgument) << seg.status();
+  EXPECT_NE(seg.status().message().find("SeriesInstanceUID, FrameOfReferenceUID"), std::string::npos)
+      << seg.status();
 }
 
 TEST_F(DicomImageTest, UnknownTransferSyntaxIsUnimplemented) {
