@@ -28,6 +28,22 @@ std::string SampleDicom() {
   return *synth::EncodeCtSlice(p.hu, info);
 }
 
+// `file` serialised in transfer syntax `xfer` (meta header included; the
+// dataset is not re-encoded: an encapsulated one keeps its fragments).
+std::string WriteIn(DcmFileFormat& file, E_TransferSyntax xfer) {
+  EXPECT_TRUE(file.validateMetaInfo(xfer).good());
+  const Uint32 len = file.calcElementLength(xfer, EET_ExplicitLength);
+  std::string buf(len + 4096, '\0');
+  DcmOutputBufferStream os(buf.data(), buf.size());
+  file.transferInit();
+  EXPECT_TRUE(file.write(os, xfer, EET_ExplicitLength, nullptr).good());
+  file.transferEnd();
+  void* data = nullptr;
+  offile_off_t n = 0;
+  os.flushBuffer(data, n);
+  return std::string(static_cast<const char*>(data), static_cast<size_t>(n));
+}
+
 class DicomImageTest : public testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(InitDicomCodecs().ok()); }
@@ -92,18 +108,7 @@ TEST_F(DicomImageTest, Jpeg2000IsUnimplementedNotACrash) {
   ASSERT_TRUE(ds->insert(px, /*replaceOld=*/true).good());
   DcmFileFormat out(ds);
   ASSERT_TRUE(out.chooseRepresentation(EXS_JPEG2000LosslessOnly, nullptr).good());
-  OFCondition c = out.validateMetaInfo(EXS_JPEG2000LosslessOnly);
-  ASSERT_TRUE(c.good()) << c.text();
-  const Uint32 len = out.calcElementLength(EXS_JPEG2000LosslessOnly, EET_ExplicitLength);
-  std::string buf(len + 4096, '\0');
-  DcmOutputBufferStream os(buf.data(), buf.size());
-  out.transferInit();
-  ASSERT_TRUE(out.write(os, EXS_JPEG2000LosslessOnly, EET_ExplicitLength, nullptr).good());
-  out.transferEnd();
-  void* data = nullptr;
-  offile_off_t n = 0;
-  os.flushBuffer(data, n);
-  auto r = DecodeDicom(std::string(static_cast<const char*>(data), static_cast<size_t>(n)));
+  auto r = DecodeDicom(WriteIn(out, EXS_JPEG2000LosslessOnly));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented) << r.status();
   EXPECT_NE(r.status().message().find("1.2.840.10008.1.2.4.90"), std::string::npos) << r.status();
 }
@@ -184,17 +189,7 @@ TEST_F(DicomImageTest, ADeflateBombIsRefusedBeforeItInflates) {
   ASSERT_TRUE((*ff)->getDataset()->putAndInsertUint8Array(DcmTag(0x0009, 0x1010, EVR_OB), zeros.data(),
                                                           static_cast<unsigned long>(zeros.size())).good());
   ASSERT_TRUE((*ff)->chooseRepresentation(EXS_DeflatedLittleEndianExplicit, nullptr).good());
-  ASSERT_TRUE((*ff)->validateMetaInfo(EXS_DeflatedLittleEndianExplicit).good());
-  const Uint32 len = (*ff)->calcElementLength(EXS_DeflatedLittleEndianExplicit, EET_ExplicitLength);
-  std::string buf(len + 4096, '\0');
-  DcmOutputBufferStream os(buf.data(), buf.size());
-  (*ff)->transferInit();
-  ASSERT_TRUE((*ff)->write(os, EXS_DeflatedLittleEndianExplicit, EET_ExplicitLength, nullptr).good());
-  (*ff)->transferEnd();
-  void* data = nullptr;
-  offile_off_t n = 0;
-  os.flushBuffer(data, n);
-  const std::string bomb(static_cast<const char*>(data), static_cast<size_t>(n));
+  const std::string bomb = WriteIn(**ff, EXS_DeflatedLittleEndianExplicit);
   ASSERT_LT(bomb.size(), 1u << 20);
   DicomLimits limits;
   limits.max_bytes = 16u << 20;
@@ -231,18 +226,7 @@ TEST_F(DicomImageTest, RowsAndColumnsThatDisagreeWithTheJpegFrameAreInvalid) {
     ASSERT_TRUE((*ff)->getDataset()->putAndInsertUint16(DCM_Rows, 192).good());
     ASSERT_TRUE((*ff)->getDataset()->putAndInsertUint16(DCM_Columns, 192).good());
     // Written back in its own (encapsulated) transfer syntax.
-    const E_TransferSyntax xfer = (*ff)->getDataset()->getOriginalXfer();
-    ASSERT_TRUE((*ff)->validateMetaInfo(xfer).good());
-    const Uint32 len = (*ff)->calcElementLength(xfer, EET_ExplicitLength);
-    std::string buf(len + 4096, '\0');
-    DcmOutputBufferStream os(buf.data(), buf.size());
-    (*ff)->transferInit();
-    ASSERT_TRUE((*ff)->write(os, xfer, EET_ExplicitLength, nullptr).good());
-    (*ff)->transferEnd();
-    void* data = nullptr;
-    offile_off_t n = 0;
-    os.flushBuffer(data, n);
-    auto r = DecodeDicom(std::string(static_cast<const char*>(data), static_cast<size_t>(n)));
+    auto r = DecodeDicom(WriteIn(**ff, (*ff)->getDataset()->getOriginalXfer()));
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << path << ": " << r.status();
     EXPECT_NE(r.status().message().find("Rows/Columns say 192x192"), std::string::npos) << r.status();
   }
