@@ -104,6 +104,21 @@ TextEncoderImpl::TextEncoderImpl(const ModelConfig& c) {
   }
 }
 
+void TextEncoderImpl::FreezePretrained() {
+  for (auto& p : embeddings->parameters()) p.set_requires_grad(false);
+  for (auto& p : encoder->parameters()) p.set_requires_grad(false);
+  frozen_ = true;
+  train(is_training());
+}
+
+void TextEncoderImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (frozen_) {
+    embeddings->eval();
+    encoder->eval();
+  }
+}
+
 torch::Tensor TextEncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask) {
   auto x = embeddings(ids);
   // HF uses the dtype's minimum; -1e4 is safe under fp16 autocast too.

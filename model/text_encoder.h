@@ -82,9 +82,18 @@ TORCH_MODULE(BertEncoder);
 struct TextEncoderImpl : torch::nn::Module {
   explicit TextEncoderImpl(const ModelConfig& c);
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask);
+  // Keeps a pretrained BERT part (embeddings, encoder) as it was pretrained:
+  // no gradients, and eval mode (no dropout) even while the net trains. The
+  // projection still trains.
+  void FreezePretrained();
+  bool pretrained_frozen() const { return frozen_; }
+  void train(bool on = true) override;
   BertEmbeddings embeddings{nullptr};
   BertEncoder encoder{nullptr};
   torch::nn::Linear proj{nullptr};  // null when the widths agree
+
+ private:
+  bool frozen_ = false;
 };
 TORCH_MODULE(TextEncoder);
 

@@ -281,5 +281,26 @@ TEST(LsmsNetTest, LiverFrameMeasuresFromTheLiverCentroid) {
   EXPECT_NEAR(none[0][0][0].item<float>(), (9.0 / 32 - 0.5) / 0.5, 1e-4);
 }
 
+TEST(TextEncoderTest, AFrozenPretrainedPartStaysInEvalModeAndWithoutGradients) {
+  ModelConfig c = *ModelConfig::FromPreset("nano");
+  c.vocab_size = 50;
+  c.text_width = 64;  // a wider "pretrained" BERT, projected to text_dim
+  c.text_heads = 2;
+  LsmsNet net(c);
+  net->text->FreezePretrained();
+  net->train();
+  EXPECT_TRUE(net->is_training());
+  EXPECT_TRUE(net->text->is_training());
+  EXPECT_FALSE(net->text->embeddings->is_training());  // no dropout in the frozen part
+  EXPECT_FALSE(net->text->encoder->is_training());
+  ASSERT_TRUE(net->text->proj);
+  EXPECT_TRUE(net->text->proj->weight.requires_grad());
+  for (const auto& p : net->text->encoder->parameters()) EXPECT_FALSE(p.requires_grad());
+  // Frozen output is deterministic while training (dropout would vary it).
+  auto ids = torch::randint(0, 50, {2, 7}, torch::kLong);
+  auto mask = torch::ones({2, 7});
+  EXPECT_TRUE(torch::equal(net->text->forward(ids, mask), net->text->forward(ids, mask)));
+}
+
 }  // namespace
 }  // namespace lsms

@@ -30,24 +30,8 @@
 namespace lsms::train {
 namespace {
 
-// A pretrained text encoder stays as it was pretrained: no gradients, and no
-// dropout (eval mode) while the rest of the net trains. The projection to
-// text_dim (text.proj) trains.
 // The text encoder's pretrained (frozen) tensors; text.proj is trained.
 const std::vector<std::string> kPretrainedTextPrefixes = {"text.embeddings.", "text.encoder."};
-
-void FreezePretrainedText(LsmsNetImpl& net) {
-  for (auto& p : net.text->embeddings->parameters()) p.set_requires_grad(false);
-  for (auto& p : net.text->encoder->parameters()) p.set_requires_grad(false);
-}
-
-void TrainMode(LsmsNetImpl& net) {
-  net.train();
-  if (!net.text->embeddings->word_embeddings->weight.requires_grad()) {
-    net.text->embeddings->eval();
-    net.text->encoder->eval();
-  }
-}
 
 namespace fs = std::filesystem;
 namespace F = torch::nn::functional;
@@ -257,7 +241,7 @@ std::map<std::string, double> Trainer::Validate() {
   }
   std::map<std::string, double> out;
   for (const auto& [k, v] : sum) out[k] = v / count[k];
-  TrainMode(*net_);
+  net_->train();
   return out;
 }
 
@@ -337,7 +321,7 @@ absl::Status Trainer::Run() {
   if (start == 0) csv << "step,lr,loss,bce,dice,contrastive,present,aux,selection,pred_selection,seconds,val_miou\n";
   std::mt19937_64 rng(o_.seed * 7919 + static_cast<uint64_t>(start));
   torch::manual_seed(o_.seed + static_cast<uint64_t>(start));
-  TrainMode(*net_);
+  net_->train();
   const auto t0 = Clock::now();
   double ema = 0;
   LossWeights weights;
@@ -519,7 +503,7 @@ absl::Status Train(const TrainOptions& o) {
     LSMS_ASSIGN_OR_RETURN(Dataset val, LoadDatasets(val_load, info.config));
     std::cerr << "lsms-train: " << train.images.size() << " train images, " << train.samples.size()
               << " expressions; " << val.samples.size() << " val expressions\n";
-    if (pretrained) FreezePretrainedText(*net);
+    if (pretrained) net->text->FreezePretrained();
     ModelConfig config = info.config;  // copied before `info` is moved below
     Trainer t(o, std::move(config), std::move(tok), net, std::move(train), std::move(val), std::move(info));
     return t.Run();
