@@ -2,13 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
+
 namespace lsms {
 
 std::string Provenance::ToJson() const {
   nlohmann::json j = {{"name", name},       {"version", version},
                       {"training_command", training_command},
                       {"data", data},       {"created", created},
-                      {"metrics_json", metrics_json}, {"legs", legs}};
+                      {"metrics_json", metrics_json}, {"runs", runs}};
   return j.dump(1);
 }
 
@@ -24,12 +26,21 @@ absl::StatusOr<Provenance> Provenance::FromJson(const std::string& text) {
   p.data = j.value("data", "");
   p.created = j.value("created", "");
   p.metrics_json = j.value("metrics_json", "");
-  if (j.contains("legs") && j["legs"].is_array()) {
-    for (const auto& l : j["legs"]) {
-      if (l.is_string()) p.legs.push_back(l.get<std::string>());
+  for (const char* key : {"runs", "legs"}) {  // "legs": checkpoints before the rename
+    if (!j.contains(key) || !j[key].is_array()) continue;
+    for (const auto& l : j[key]) {
+      if (l.is_string()) p.runs.push_back(l.get<std::string>());
     }
+    break;
   }
   return p;
+}
+
+std::string Provenance::Summary() const {
+  std::string s = version.empty() ? name : version;
+  if (!runs.empty()) absl::StrAppend(&s, "; ", runs.size(), " training run(s), the last: ", runs.back());
+  if (!data.empty()) absl::StrAppend(&s, "; data: ", data);
+  return s;
 }
 
 }  // namespace lsms

@@ -1,4 +1,4 @@
-// Provenance of a checkpoint: how it was made, recorded at every training leg.
+// Provenance of a checkpoint: how it was made, recorded by every training run.
 #ifndef LSMS_MODEL_PROVENANCE_H_
 #define LSMS_MODEL_PROVENANCE_H_
 
@@ -12,11 +12,16 @@ namespace lsms {
 struct Provenance {
   std::string name = "lsms";
   std::string version;           // e.g. "nano-2026.11.29-s1234"
-  std::string training_command;  // exact command line of the last leg
+  std::string training_command;  // exact command line of the last run (reproduces it)
   std::string data;              // manifest, generator command and seed
   std::string created;           // ISO 8601 UTC of the last save
   std::string metrics_json;      // validation/test metrics, JSON object text
-  std::vector<std::string> legs;  // one line per training leg (steps, wall time, host)
+  // One line per training run of its lineage (steps, wall time); read from
+  // "runs", or "legs" in checkpoints written before the rename.
+  std::vector<std::string> runs;
+
+  // One sentence for GetModelInfo: version, number of runs, the last run, data.
+  std::string Summary() const;
 
   std::string ToJson() const;
   static absl::StatusOr<Provenance> FromJson(const std::string& json);

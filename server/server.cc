@@ -34,7 +34,7 @@ lsms::v1::ModelInfo MakeModelInfo(const Segmenter& s, const lsms::v1::BatchingPo
   prov->set_data(p.data);
   prov->set_created(p.created);
   prov->set_metrics_json(p.metrics_json);
-  for (const auto& leg : p.legs) prov->add_legs(leg);
+  prov->set_summary(p.Summary());
   return info;
 }
 

@@ -13,7 +13,7 @@ ABSL_FLAG(std::string, in, "", "Input checkpoint.");
 ABSL_FLAG(std::string, out, "", "Output checkpoint (empty: only show).");
 ABSL_FLAG(bool, fp16, false, "Store weights as IEEE half (about half the size).");
 ABSL_FLAG(std::string, version, "", "Set provenance.version.");
-ABSL_FLAG(std::string, note, "", "Append a provenance line (legs).");
+ABSL_FLAG(std::string, note, "", "Append a line to the provenance's training runs (e.g. how it was shipped).");
 ABSL_FLAG(double, present_threshold, -1,
           "In (0, 1): set the config's target-present threshold (calibrated on a validation split).");
 ABSL_FLAG(double, candidate_threshold, -1,
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   }
   auto& info = ckpt->info;
   if (!absl::GetFlag(FLAGS_version).empty()) info.provenance.version = absl::GetFlag(FLAGS_version);
-  if (!absl::GetFlag(FLAGS_note).empty()) info.provenance.legs.push_back(absl::GetFlag(FLAGS_note));
+  if (!absl::GetFlag(FLAGS_note).empty()) info.provenance.runs.push_back(absl::GetFlag(FLAGS_note));
   // Decision settings calibrated on a validation split (-1 / empty: keep).
   lsms::Calibration cal;
   if (absl::GetFlag(FLAGS_present_threshold) != -1) cal.present_threshold = absl::GetFlag(FLAGS_present_threshold);

@@ -60,10 +60,10 @@ ABSL_FLAG(double, predicted_selection, 1.0,
           "all-lesions map); 0 = ground-truth instances only.");
 ABSL_FLAG(double, aux_weight, 0.5,
           "Weight of the all-lesions and liver heads' loss; the all-lesions map delimits the selection "
-          "head's candidates (legs up to 15: 0.5).");
+          "head's candidates (runs before 2026-12-02 used 0.5).");
 ABSL_FLAG(double, present_weight, 1.0,
           "Weight of the target-present head's loss (its gate empties answers to expressions that name "
-          "no lesion; legs up to 23: 1.0).");
+          "no lesion; runs before 2026-12-03 used 1.0).");
 ABSL_FLAG(int, val_every, 250, "Validate (and checkpoint) every N steps.");
 ABSL_FLAG(int, val_images, 60, "Validation images used.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of initialisation, sampling and augmentation.");

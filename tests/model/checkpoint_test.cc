@@ -25,7 +25,7 @@ CheckpointInfo Info(int input = 64) {
   info.config.input_size = input;
   info.config.vocab_size = (*Tokenizer::FromVocabText(info.vocab))->vocab_size();
   info.provenance.version = "test-1";
-  info.provenance.legs = {"leg 1"};
+  info.provenance.runs = {"run 1"};
   return info;
 }
 
@@ -38,7 +38,7 @@ TEST(CheckpointTest, SaveLoadRoundTripIsBitExact) {
   auto loaded = LoadCheckpoint(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->info.provenance.version, "test-1");
-  EXPECT_EQ(loaded->info.provenance.legs, std::vector<std::string>{"leg 1"});
+  EXPECT_EQ(loaded->info.provenance.runs, std::vector<std::string>{"run 1"});
   EXPECT_EQ(loaded->info.config.ToJson(), info.config.ToJson());
   auto a = net->named_parameters();
   auto b = loaded->net->named_parameters();

@@ -70,8 +70,8 @@ TEST(TrainerTest, AFewStepsLowerTheLossAndWriteCheckpoints) {
   ASSERT_TRUE(ckpt.ok()) << ckpt.status();
   EXPECT_EQ(ckpt->info.config.input_size, 64);
   EXPECT_EQ(ckpt->info.provenance.training_command, "trainer_test");
-  ASSERT_EQ(ckpt->info.provenance.legs.size(), 1u);
-  EXPECT_NE(ckpt->info.provenance.legs[0].find("steps 0..24"), std::string::npos) << ckpt->info.provenance.legs[0];
+  ASSERT_EQ(ckpt->info.provenance.runs.size(), 1u);
+  EXPECT_NE(ckpt->info.provenance.runs[0].find("steps 0..24"), std::string::npos) << ckpt->info.provenance.runs[0];
   EXPECT_TRUE(fs::exists(dir / "run" / "best.safetensors"));
   // Resume continues the step count and appends a leg. A row the stopped
   // process logged after its last checkpoint is dropped, not kept twice.
@@ -88,8 +88,8 @@ TEST(TrainerTest, AFewStepsLowerTheLossAndWriteCheckpoints) {
   EXPECT_EQ(steps, expected);
   auto resumed = LoadCheckpoint((dir / "run" / "last.safetensors").string());
   ASSERT_TRUE(resumed.ok());
-  ASSERT_EQ(resumed->info.provenance.legs.size(), 2u);
-  EXPECT_NE(resumed->info.provenance.legs[1].find("steps 24..28"), std::string::npos);
+  ASSERT_EQ(resumed->info.provenance.runs.size(), 2u);
+  EXPECT_NE(resumed->info.provenance.runs[1].find("steps 24..28"), std::string::npos);
   fs::remove_all(dir);
 }
 

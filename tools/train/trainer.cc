@@ -314,8 +314,8 @@ absl::Status Trainer::Run() {
     std::cerr << "lsms-train: resuming at step " << start << " (best val mIoU " << best << ")\n";
   }
   const std::string leg_start = absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
-  const size_t leg_index = info_.provenance.legs.size();
-  info_.provenance.legs.push_back("");
+  const size_t run_index = info_.provenance.runs.size();
+  info_.provenance.runs.push_back("");
   info_.provenance.training_command = o_.command_line;
   std::ofstream csv((dir / "log.csv").string(), start > 0 ? std::ios::app : std::ios::trunc);
   if (start == 0) csv << "step,lr,loss,bce,dice,contrastive,present,aux,selection,pred_selection,seconds,val_miou\n";
@@ -355,7 +355,7 @@ absl::Status Trainer::Run() {
       std::cerr << "\n[val step " << step + 1 << "]";
       for (const auto& [k, x] : v) std::cerr << " " << k << "=" << absl::StrFormat("%.3f", x);
       std::cerr << "\n";
-      info_.provenance.legs[leg_index] = absl::StrCat("leg ", leg_index + 1, ": steps ", start, "..", step + 1,
+      info_.provenance.runs[run_index] = absl::StrCat("run ", run_index + 1, ": steps ", start, "..", step + 1,
                                                       ", started ", leg_start, ", wall ",
                                                       absl::StrFormat("%.0f", elapsed), " s, seed ", o_.seed);
       nlohmann::json mj(v);

@@ -70,7 +70,7 @@ struct TrainOptions {
   double clip = 1.0;
   // Weight of the selection loss on predicted candidates (model/losses.h,
   // PredictedCandidateLoss), beside the one on ground-truth instances;
-  // 0 = ground-truth instances only (legs before the option).
+  // 0 = ground-truth instances only (runs before the option).
   double predicted_selection = 1.0;
   // Weight of the text-free all-lesions and liver heads' loss (LossWeights::
   // aux): the all-lesions map delimits the selection head's candidates, so a
