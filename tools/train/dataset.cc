@@ -44,7 +44,6 @@ ImageEntry MakeEntry(const std::string& path, const std::string& id, const Decod
   e.path = path;
   e.id = id;
   e.box = box;
-  e.hu_offset = hu_offset;
   e.input = PreprocessHu(slice.hu, config, box, hu_offset);
   if (slice.row_spacing_mm > 0) {
     e.mm_per_pixel = static_cast<float>(std::sqrt(slice.row_spacing_mm * slice.col_spacing_mm) / box.scale);

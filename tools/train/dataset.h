@@ -40,7 +40,6 @@ struct ImageEntry {
   std::string path;
   std::vector<float> input;     // windows×size×size preprocessed
   Letterbox box;
-  float hu_offset = 0;          // window levels moved by this (liver-relative views)
   float mm_per_pixel = 0;       // per model pixel; 0 unknown
   // Original HU, shared by the views of one slice (only with keep_hu: for
   // overlays and the second pass of two-pass inference).
