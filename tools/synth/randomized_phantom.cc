@@ -369,8 +369,7 @@ Phantom GenerateRandomizedPhantom(uint64_t seed, const PhantomOptions& opt) {
     }
     // Vessels inside the liver: the portal vein at the hilum, hepatic veins.
     if (p.level > 0.25 && p.level < 0.75) {
-      FillOutside(&p.hu, std::vector<uint8_t>(p.liver.size(), 0), p.hilum_x, p.hilum_y, 7 * mm, 5 * mm,
-                  static_cast<float>(d.portal_vein));
+      FillEllipse(&p.hu, p.hilum_x, p.hilum_y, 7 * mm, 5 * mm, static_cast<float>(d.portal_vein));
     }
     const int veins = std::uniform_int_distribution<int>(3, 7)(rng);
     for (int i = 0; i < veins; ++i) {
