@@ -36,8 +36,12 @@ absl::StatusOr<Provenance> Provenance::FromJson(const std::string& text) {
   return p;
 }
 
-std::string Provenance::Summary() const {
+std::string Provenance::Summary(bool detailed) const {
   std::string s = version.empty() ? name : version;
+  if (!detailed) {
+    if (!runs.empty()) absl::StrAppend(&s, "; ", runs.size(), " training run(s)");
+    return s;
+  }
   if (!runs.empty()) absl::StrAppend(&s, "; ", runs.size(), " training run(s), the last: ", runs.back());
   if (!data.empty()) absl::StrAppend(&s, "; data: ", data);
   return s;

@@ -20,8 +20,10 @@ struct Provenance {
   // "runs", or "legs" in checkpoints written before the rename.
   std::vector<std::string> runs;
 
-  // One sentence for GetModelInfo: version, number of runs, the last run, data.
-  std::string Summary() const;
+  // One sentence for GetModelInfo: version, number of runs, the last run and
+  // the data; without `detailed`, only the version and the number of runs
+  // (what a caller without the admin scope sees: no paths, no commands).
+  std::string Summary(bool detailed = true) const;
 
   std::string ToJson() const;
   static absl::StatusOr<Provenance> FromJson(const std::string& json);

@@ -15,7 +15,22 @@
 #include "server/dicom/dicom_image.h"
 #include "server/server.h"
 
-ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC listen address (host:port; port 0 = any free port).");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "gRPC listen address (host:port; port 0 = any free port). Loopback by default; 0.0.0.0:50051 serves "
+          "every interface.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server; with --tls_key, the gRPC port speaks TLS.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert (unencrypted).");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle; when set, clients must present a certificate signed by it (mutual TLS).");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(10),
+          "How often the TLS files are checked for changes; rotated certificates are used without a restart.");
+ABSL_FLAG(std::string, auth_tokens, "",
+          "Static bearer tokens: file of '<name> sha256:<hex> <scopes>' lines (scopes: segment, admin). Requires TLS.");
+ABSL_FLAG(std::string, jwt_keys, "", "JWT bearer tokens: PEM public key or JWKS file to verify RS256/ES256. Requires TLS.");
+ABSL_FLAG(std::string, jwt_issuer, "", "Required 'iss' of JWTs (with --jwt_keys).");
+ABSL_FLAG(std::string, jwt_audience, "", "Required 'aud' of JWTs (with --jwt_keys).");
+ABSL_FLAG(bool, reflection, false,
+          "Serve gRPC reflection (grpcurl); with authentication, only to callers with the admin scope.");
 ABSL_FLAG(std::string, checkpoint, "models/nano/lsms-nano.safetensors", "LSMS checkpoint (.safetensors).");
 ABSL_FLAG(std::string, device, "auto", "auto (CUDA when available), cpu, cuda or cuda:N.");
 ABSL_FLAG(std::string, autocast, "none", "Mixed precision on CUDA: none, fp16 or bf16.");
@@ -32,7 +47,8 @@ ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(5), "Longest the o
 ABSL_FLAG(int, max_queue_size, 256, "Queued requests before RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, max_expression_bytes, 512, "Longest accepted expression, bytes.");
 ABSL_FLAG(int, max_image_side, 4096, "Largest accepted image rows/columns.");
-ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464", "Prometheus /metrics address; empty disables metrics.");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "Prometheus /metrics address (loopback by default); empty disables metrics.");
 ABSL_FLAG(std::string, port_file, "", "If set, write the bound gRPC port to this file once listening.");
 ABSL_FLAG(int, max_series_slices, 2000, "Slices per SegmentSeries stream.");
 ABSL_FLAG(int, max_queue_mb, 1024,
@@ -76,6 +92,15 @@ int main(int argc, char** argv) {
   }
   lsms::ServerOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.tls.cert_path = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.key_path = absl::GetFlag(FLAGS_tls_key);
+  options.tls.client_ca_path = absl::GetFlag(FLAGS_tls_client_ca);
+  options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
+  options.auth.tokens_path = absl::GetFlag(FLAGS_auth_tokens);
+  options.auth.jwt.keys_path = absl::GetFlag(FLAGS_jwt_keys);
+  options.auth.jwt.issuer = absl::GetFlag(FLAGS_jwt_issuer);
+  options.auth.jwt.audience = absl::GetFlag(FLAGS_jwt_audience);
+  options.reflection = absl::GetFlag(FLAGS_reflection);
   options.runner.model.checkpoint_path = absl::GetFlag(FLAGS_checkpoint);
   options.runner.model.device = absl::GetFlag(FLAGS_device);
   options.runner.model.autocast = absl::GetFlag(FLAGS_autocast);
@@ -106,7 +131,10 @@ int main(int argc, char** argv) {
     std::cerr << "lsms-server: " << server.status() << "\n";
     return 1;
   }
-  std::cerr << "lsms-server: listening on port " << (*server)->port() << " (NOT_SERVING until warm)" << std::endl;
+  std::cerr << "lsms-server: listening on " << options.listen_address << " -> port " << (*server)->port()
+            << (options.tls.enabled() ? (options.tls.client_ca_path.empty() ? ", TLS" : ", mutual TLS") : ", plaintext")
+            << (options.auth.enabled() ? ", authentication on" : ", no authentication")
+            << " (NOT_SERVING until warm)" << std::endl;
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     std::ofstream(absl::GetFlag(FLAGS_port_file)) << (*server)->port() << "\n";
   }

@@ -21,13 +21,16 @@ std::string Capped(absl::string_view text, size_t max) {
 
 }  // namespace
 
-void LogRequest(const std::string& rpc, const std::string& request_id, const absl::Status& status,
-                const lsms::v1::Timing* timing) {
+void LogRequest(const RequestRecord& r) {
   static absl::Mutex mu;
+  const absl::Status& status = r.status;
+  const lsms::v1::Timing* timing = r.timing;
   nlohmann::json j = {{"ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())},
-                      {"rpc", rpc},
-                      {"request_id", Capped(request_id, kMaxLoggedRequestIdBytes)},
+                      {"rpc", Capped(r.rpc, kMaxLoggedRequestIdBytes)},
+                      {"caller", r.caller},
+                      {"request_id", Capped(r.request_id, kMaxLoggedRequestIdBytes)},
                       {"status", absl::StatusCodeToString(status.code())}};
+  if (!r.model_version.empty()) j["model_version"] = r.model_version;
   if (!status.ok()) j["error"] = Capped(status.message(), kMaxLoggedErrorBytes);
   if (timing) {
     j["queue_ms"] = timing->queue_ms();

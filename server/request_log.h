@@ -1,6 +1,8 @@
-// Structured request log: one JSON line per answered request on stderr with
-// request id, RPC, status, timings and batch size. Never patient identifiers,
-// expressions or pixel values. Thread-safe.
+// Structured request and audit log: one JSON line per answered request on
+// stderr with the RPC, the caller (its configured name, "anonymous" without
+// authentication), the model version, the request id, the status, timings and
+// batch size; calls refused by authentication get a line too. Never patient
+// identifiers, expressions, pixel values or credentials. Thread-safe.
 #ifndef LSMS_SERVER_REQUEST_LOG_H_
 #define LSMS_SERVER_REQUEST_LOG_H_
 
@@ -16,8 +18,16 @@ namespace lsms {
 inline constexpr size_t kMaxLoggedRequestIdBytes = 128;
 inline constexpr size_t kMaxLoggedErrorBytes = 512;
 
-void LogRequest(const std::string& rpc, const std::string& request_id, const absl::Status& status,
-                const lsms::v1::Timing* timing);
+struct RequestRecord {
+  std::string rpc;  // method name, e.g. "Segment"
+  std::string caller;
+  std::string model_version;  // empty for calls refused before any model was involved
+  std::string request_id;
+  absl::Status status;
+  const lsms::v1::Timing* timing = nullptr;  // answered requests only
+};
+
+void LogRequest(const RequestRecord& record);
 
 }  // namespace lsms
 

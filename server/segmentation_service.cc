@@ -4,6 +4,7 @@
 
 #include "absl/time/clock.h"
 #include "server/request_log.h"
+#include "server/security/caller.h"
 #include "server/series_reactor.h"
 
 namespace lsms {
@@ -28,27 +29,34 @@ class SegmentReactor final : public grpc::ServerUnaryReactor {
 
 }  // namespace
 
-SegmentationService::SegmentationService(ModelRunner* runner, lsms::v1::ModelInfo info,
-                                         const ServiceOptions& options, ServerMetrics* metrics)
+SegmentationService::SegmentationService(ModelRunner* runner, const ServiceOptions& options,
+                                         ServerMetrics* metrics)
     : runner_(runner),
       metrics_(metrics),
       options_(options),
-      preprocessor_(runner->model().config(), runner->model().tokenizer(), options.limits),
-      info_(std::move(info)) {}
+      preprocessor_(runner->model().config(), runner->model().tokenizer(), options.limits) {}
 
-void SegmentationService::Record(Rpc rpc, const std::string& request_id, const absl::Status& status,
-                                 const lsms::v1::Timing* timing) {
-  LogRequest(rpc == Rpc::kSegment ? "Segment" : "SegmentSeries", request_id, status, timing);
+void SegmentationService::Record(Rpc rpc, const std::string& caller, const std::string& request_id,
+                                 const absl::Status& status, const lsms::v1::Timing* timing) {
+  const char* name = rpc == Rpc::kSegment ? "Segment" : rpc == Rpc::kSegmentSeries ? "SegmentSeries" : "GetModelInfo";
+  LogRequest({name, caller, model_version(), request_id, status, timing});
   if (metrics_) metrics_->ObserveRequest(rpc, status, timing);
+}
+
+std::string SegmentationService::model_version() const {
+  absl::MutexLock l(&info_mu_);
+  return info_.version();
 }
 
 int SegmentationService::series_window() const {
   return std::max(1, std::min(options_.series_window, runner_->max_queue_size()));
 }
 
-void SegmentationService::SetModelInfo(lsms::v1::ModelInfo info) {
+void SegmentationService::SetModelInfo(lsms::v1::ModelInfo full, lsms::v1::ModelInfo public_view) {
   absl::MutexLock l(&info_mu_);
-  info_ = std::move(info);
+  has_info_ = true;
+  info_ = std::move(full);
+  public_info_ = std::move(public_view);
 }
 
 void SegmentationService::Dispatch(const lsms::v1::SegmentRequest& request, absl::Time deadline,
@@ -88,14 +96,15 @@ grpc::ServerUnaryReactor* SegmentationService::Segment(grpc::CallbackServerConte
   auto* reactor = new SegmentReactor();
   const std::string id = request->request_id();
   Dispatch(*request, absl::FromChrono(context->deadline()), reactor->cancel_flag(), /*priority=*/0,
-           [this, reactor, response, id](absl::StatusOr<lsms::v1::SegmentResponse> r) {
+           [this, reactor, response, id, caller = CallerOf(*context).name](
+               absl::StatusOr<lsms::v1::SegmentResponse> r) {
              if (!r.ok()) {
-               Record(Rpc::kSegment, id, r.status(), nullptr);
+               Record(Rpc::kSegment, caller, id, r.status(), nullptr);
                reactor->Finish(ToGrpc(r.status()));
                return;
              }
              *response = std::move(*r);
-             Record(Rpc::kSegment, id, absl::OkStatus(), &response->timing());
+             Record(Rpc::kSegment, caller, id, absl::OkStatus(), &response->timing());
              reactor->Finish(grpc::Status::OK);
            });
   return reactor;
@@ -109,13 +118,19 @@ SegmentationService::SegmentSeries(grpc::CallbackServerContext* context) {
 grpc::ServerUnaryReactor* SegmentationService::GetModelInfo(grpc::CallbackServerContext* context,
                                                             const lsms::v1::GetModelInfoRequest*,
                                                             lsms::v1::ModelInfo* response) {
+  const Caller caller = CallerOf(*context);
+  absl::Status status;
   {
     absl::MutexLock l(&info_mu_);
-    *response = info_;
+    if (!has_info_) {
+      status = absl::UnavailableError("the model is still loading; retry with backoff");
+    } else {
+      *response = caller.Has(kScopeAdmin) ? info_ : public_info_;
+    }
   }
-  if (metrics_) metrics_->ObserveRequest(Rpc::kGetModelInfo, absl::OkStatus(), nullptr);
+  Record(Rpc::kGetModelInfo, caller.name, "", status, nullptr);
   auto* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
+  reactor->Finish(ToGrpc(status));
   return reactor;
 }
 

@@ -32,15 +32,19 @@ struct ServiceOptions {
 class SegmentationService final : public lsms::v1::SegmentationService::CallbackService {
  public:
   // `runner` and `metrics` (nullable) are not owned and must outlive the service.
-  SegmentationService(ModelRunner* runner, lsms::v1::ModelInfo info, const ServiceOptions& options,
-                      ServerMetrics* metrics = nullptr);
+  // GetModelInfo answers UNAVAILABLE until SetModelInfo() is called.
+  SegmentationService(ModelRunner* runner, const ServiceOptions& options, ServerMetrics* metrics = nullptr);
 
-  // Counts and logs one answered request (both RPCs).
-  void Record(Rpc rpc, const std::string& request_id, const absl::Status& status, const lsms::v1::Timing* timing);
+  // Counts and logs (audit log, request_log.h) one answered request.
+  void Record(Rpc rpc, const std::string& caller, const std::string& request_id, const absl::Status& status,
+              const lsms::v1::Timing* timing);
 
   // Serving starts after warm-up; stops at drain.
   void SetReady(bool ready) { ready_.store(ready); }
-  void SetModelInfo(lsms::v1::ModelInfo info);
+  // `full` goes to callers with the admin scope, `public_view` (no training
+  // command, no data paths) to the others.
+  void SetModelInfo(lsms::v1::ModelInfo full, lsms::v1::ModelInfo public_view);
+  std::string model_version() const;
 
   grpc::ServerUnaryReactor* Segment(grpc::CallbackServerContext* context,
                                     const lsms::v1::SegmentRequest* request,
@@ -72,8 +76,10 @@ class SegmentationService final : public lsms::v1::SegmentationService::Callback
   const RequestPreprocessor preprocessor_;
   std::atomic<bool> ready_{false};
   std::atomic<int64_t> refused_before_decode_{0};
-  absl::Mutex info_mu_;
+  mutable absl::Mutex info_mu_;
+  bool has_info_ ABSL_GUARDED_BY(info_mu_) = false;
   lsms::v1::ModelInfo info_ ABSL_GUARDED_BY(info_mu_);
+  lsms::v1::ModelInfo public_info_ ABSL_GUARDED_BY(info_mu_);
 };
 
 }  // namespace lsms

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/request_log.h"
+#include "server/security/caller.h"
 #include "server/segmentation_service.h"
 
 namespace lsms {
@@ -9,6 +10,7 @@ namespace lsms {
 SeriesReactor::SeriesReactor(SegmentationService* service, grpc::CallbackServerContext* context)
     : service_(service),
       context_(context),
+      caller_(CallerOf(*context).name),
       cancel_(std::make_shared<std::atomic<bool>>(false)),
       window_(service->series_window()) {
   absl::MutexLock l(&mu_);
@@ -40,7 +42,7 @@ void SeriesReactor::OnReadDone(bool ok) {
       // the accepted slices are answered, then the stream ends with it.
       over_limit_ = true;
       reads_done_ = true;
-      service_->Record(Rpc::kSegmentSeries, id, LimitStatus(), nullptr);
+      service_->Record(Rpc::kSegmentSeries, caller_, id, LimitStatus(), nullptr);
       finish = Pump();
     } else {
       ++outstanding_;
@@ -55,9 +57,9 @@ void SeriesReactor::OnReadDone(bool ok) {
     lsms::v1::SegmentResponse out;
     if (r.ok()) {
       out = std::move(*r);
-      service_->Record(Rpc::kSegmentSeries, id, absl::OkStatus(), &out.timing());
+      service_->Record(Rpc::kSegmentSeries, caller_, id, absl::OkStatus(), &out.timing());
     } else {
-      service_->Record(Rpc::kSegmentSeries, id, r.status(), nullptr);
+      service_->Record(Rpc::kSegmentSeries, caller_, id, r.status(), nullptr);
       out.set_request_id(id);
       out.mutable_status()->set_code(static_cast<int>(r.status().code()));
       out.mutable_status()->set_message(std::string(r.status().message()));

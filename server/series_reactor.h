@@ -44,6 +44,7 @@ class SeriesReactor final
 
   SegmentationService* const service_;
   grpc::CallbackServerContext* const context_;
+  const std::string caller_;  // for the audit log
   const std::shared_ptr<std::atomic<bool>> cancel_;
   lsms::v1::SegmentRequest request_;  // the read buffer
   absl::Mutex mu_;

@@ -4,15 +4,31 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
 #include <grpcpp/server_builder.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "server/dicom/dicom_image.h"
+#include "server/request_log.h"
 
 namespace lsms {
+namespace {
 
-lsms::v1::ModelInfo MakeModelInfo(const Segmenter& s, const lsms::v1::BatchingPolicy& policy) {
+// Reflection for this server only. gRPC's InitProtoReflectionServerBuilderPlugin()
+// is process-wide: every server built after it would have reflection.
+class ReflectionOption final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+  }
+};
+
+}  // namespace
+
+lsms::v1::ModelInfo MakeModelInfo(const Segmenter& s, const lsms::v1::BatchingPolicy& policy,
+                                  bool private_provenance) {
   lsms::v1::ModelInfo info;
   const auto& p = s.provenance();
   info.set_name(p.name);
@@ -30,11 +46,13 @@ lsms::v1::ModelInfo MakeModelInfo(const Segmenter& s, const lsms::v1::BatchingPo
   info.set_parameter_count(static_cast<uint64_t>(s.parameter_count()));
   *info.mutable_batching() = policy;
   auto* prov = info.mutable_provenance();
-  prov->set_training_command(p.training_command);
-  prov->set_data(p.data);
   prov->set_created(p.created);
   prov->set_metrics_json(p.metrics_json);
-  prov->set_summary(p.Summary());
+  prov->set_summary(p.Summary(private_provenance));
+  if (private_provenance) {
+    prov->set_training_command(p.training_command);
+    prov->set_data(p.data);
+  }
   return info;
 }
 
@@ -49,9 +67,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   }
   const absl::Time load_start = absl::Now();
   LSMS_ASSIGN_OR_RETURN(server->runner_, ModelRunner::Create(runner_options));
-  server->service_ = std::make_unique<SegmentationService>(
-      server->runner_.get(), MakeModelInfo(server->runner_->model(), server->runner_->policy()),
-      options.service, server->metrics_.get());
+  server->service_ = std::make_unique<SegmentationService>(server->runner_.get(), options.service,
+                                                          server->metrics_.get());
+  server->PublishModelInfo();
   if (server->metrics_) {
     ServerMetrics* m = server->metrics_.get();
     ModelRunner* r = server->runner_.get();
@@ -63,10 +81,29 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
                    [&model] { return model.device_memory_reserved(); }});
   }
 
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (options.tls.enabled()) {
+    LSMS_ASSIGN_OR_RETURN(credentials, MakeTlsServerCredentials(options.tls));
+  }
+  if (options.auth.enabled()) {
+    // gRPC runs auth processors only on secure credentials, and a bearer
+    // token in plaintext is readable by anyone on the path.
+    if (!options.tls.enabled()) {
+      return absl::InvalidArgumentError("authentication (tokens or JWTs) requires TLS: set the TLS certificate and key");
+    }
+    LSMS_ASSIGN_OR_RETURN(auto processor,
+                          AuthProcessor::Create(options.auth, [](absl::string_view method, absl::string_view caller,
+                                                                 const absl::Status& status) {
+                            LogRequest({std::string(method), caller.empty() ? "unauthenticated" : std::string(caller),
+                                        "", "", status, nullptr});
+                          }));
+    credentials->SetAuthMetadataProcessor(std::move(processor));
+  }
+
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &server->port_);
+  if (options.reflection) builder.SetOption(std::make_unique<ReflectionOption>());
+  builder.AddListeningPort(options.listen_address, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();
@@ -81,12 +118,17 @@ absl::Status Server::WarmUp() {
   const absl::Time start = absl::Now();
   LSMS_RETURN_IF_ERROR(runner_->WarmUp());
   if (metrics_) metrics_->SetWarmupDuration(absl::Now() - start);
-  service_->SetModelInfo(MakeModelInfo(runner_->model(), runner_->policy()));
+  PublishModelInfo();
   if (shut_down_) return absl::CancelledError("shut down during warm-up");
   service_->SetReady(true);
   server_->GetHealthCheckService()->SetServingStatus(true);
   if (metrics_) metrics_->SetReady(true);
   return absl::OkStatus();
+}
+
+void Server::PublishModelInfo() {
+  service_->SetModelInfo(MakeModelInfo(runner_->model(), runner_->policy(), /*private_provenance=*/true),
+                         MakeModelInfo(runner_->model(), runner_->policy(), /*private_provenance=*/false));
 }
 
 Server::~Server() { Shutdown(); }

@@ -19,13 +19,24 @@
 #include "absl/time/time.h"
 #include "server/metrics/server_metrics.h"
 #include "server/model_runner.h"
+#include "server/security/auth_processor.h"
+#include "server/security/tls_credentials.h"
 #include "server/segmentation_service.h"
 
 namespace lsms {
 
 struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (see Server::port()).
-  std::string listen_address = "0.0.0.0:50051";
+  // Loopback by default: serving the network is an explicit choice.
+  std::string listen_address = "127.0.0.1:50051";
+  // TLS / mutual TLS on the gRPC port (tls_credentials.h); plaintext when off.
+  TlsOptions tls;
+  // Bearer-token / JWT authentication of every call (auth_processor.h);
+  // requires TLS.
+  AuthOptions auth;
+  // gRPC server reflection (grpcurl, grpcui); with authentication on, only
+  // callers with the admin scope may use it.
+  bool reflection = false;
   ModelRunnerOptions runner;
   ServiceOptions service;
   // Largest accepted request message, bytes (a DICOM slice is ~0.5 MiB).
@@ -55,6 +66,8 @@ class Server {
 
  private:
   Server() = default;
+  // Hands the service the full and the public ModelInfo.
+  void PublishModelInfo();
 
   ServerOptions options_;
   std::unique_ptr<ServerMetrics> metrics_;  // outlives the runner and service
@@ -65,8 +78,12 @@ class Server {
   std::atomic<bool> shut_down_{false};
 };
 
-// The ModelInfo message for a loaded model and its batching policy.
-lsms::v1::ModelInfo MakeModelInfo(const Segmenter& segmenter, const lsms::v1::BatchingPolicy& policy);
+// The ModelInfo message for a loaded model and its batching policy. With
+// `private_provenance` it carries the training command, the data and the
+// detailed summary (callers with the admin scope see that one); without,
+// those are left out.
+lsms::v1::ModelInfo MakeModelInfo(const Segmenter& segmenter, const lsms::v1::BatchingPolicy& policy,
+                                  bool private_provenance);
 
 }  // namespace lsms
 

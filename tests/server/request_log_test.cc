@@ -10,7 +10,7 @@ namespace {
 
 nlohmann::json LogLine(const std::string& request_id, const absl::Status& status) {
   testing::internal::CaptureStderr();
-  LogRequest("Segment", request_id, status, nullptr);
+  LogRequest({"Segment", "pacs-gateway", "nano-7", request_id, status, nullptr});
   const std::string out = testing::internal::GetCapturedStderr();
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out.substr(0, 200);
   return nlohmann::json::parse(out);
@@ -22,6 +22,8 @@ TEST(RequestLogTest, ShortTextIsLoggedAsIs) {
   EXPECT_EQ(j["rpc"], "Segment");
   EXPECT_EQ(j["status"], "INVALID_ARGUMENT");
   EXPECT_EQ(j["error"], "DICOM: no PixelData");
+  EXPECT_EQ(j["caller"], "pacs-gateway");
+  EXPECT_EQ(j["model_version"], "nano-7");
 }
 
 TEST(RequestLogTest, LongRequestIdsAndErrorsAreCapped) {
