@@ -17,6 +17,8 @@ int ExitCodeFor(grpc::StatusCode code) {
     case grpc::StatusCode::FAILED_PRECONDITION:
     case grpc::StatusCode::OUT_OF_RANGE: return kExitInvalidInput;
     case grpc::StatusCode::DEADLINE_EXCEEDED: return kExitDeadline;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED: return kExitAuth;
     default: return kExitServerError;
   }
 }

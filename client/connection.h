@@ -22,6 +22,7 @@ enum ExitCode {
   kExitInvalidInput = 4,  // INVALID_ARGUMENT, UNIMPLEMENTED, unreadable local file
   kExitServerError = 5,   // INTERNAL, RESOURCE_EXHAUSTED after retries, other
   kExitDeadline = 6,      // DEADLINE_EXCEEDED
+  kExitAuth = 7,          // UNAUTHENTICATED, PERMISSION_DENIED
 };
 
 int ExitCodeFor(grpc::StatusCode code);

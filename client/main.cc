@@ -5,7 +5,7 @@
 //   lsms-client bench   [--input FILE|DIR[,…]] [--concurrency 1,2,4] [--rate R]
 //   lsms-client demo    [--manifest samples/manifest.jsonl] [--out demo-out]
 // Exit codes: 0 success, 2 usage, 3 unreachable, 4 invalid input,
-// 5 server error, 6 deadline exceeded.
+// 5 server error, 6 deadline exceeded, 7 not authenticated or not permitted.
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -112,7 +112,7 @@ int Info() {
 int main(int argc, char** argv) {
   lsms::InitFlagsUsage(
       "lsms-client health|info|segment|bench|demo [flags]\n"
-      "Exit codes: 0 ok, 2 usage, 3 unreachable, 4 invalid input, 5 server error, 6 deadline.");
+      "Exit codes: 0 ok, 2 usage, 3 unreachable, 4 invalid input, 5 server error, 6 deadline, 7 not authenticated or not permitted.");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::cerr << "usage: lsms-client health|info|segment|bench [flags] (--help for all flags)\n";

@@ -15,14 +15,22 @@
 namespace lsms {
 namespace {
 
-// Reflection for this server only. gRPC's InitProtoReflectionServerBuilderPlugin()
-// is process-wide: every server built after it would have reflection.
+// Reflection on this server exactly when asked for. Loading libgrpc++_reflection
+// registers its plugin for every server in the process (a static
+// initializer), so the option removes it and adds one back when enabled.
 class ReflectionOption final : public grpc::ServerBuilderOption {
  public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
   void UpdateArguments(grpc::ChannelArguments*) override {}
   void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+    const std::string name = grpc::reflection::ProtoServerReflectionPlugin().name();
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(), [&](const auto& p) { return p->name() == name; }),
+                   plugins->end());
+    if (enabled_) plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
   }
+
+ private:
+  const bool enabled_;
 };
 
 }  // namespace
@@ -102,7 +110,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  if (options.reflection) builder.SetOption(std::make_unique<ReflectionOption>());
+  builder.SetOption(std::make_unique<ReflectionOption>(options.reflection));
   builder.AddListeningPort(options.listen_address, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(server->service_.get());

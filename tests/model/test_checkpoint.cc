@@ -20,6 +20,9 @@ std::string WriteTestCheckpoint(const std::string& name) {
   info.config.input_size = 64;
   info.config.vocab_size = (*Tokenizer::FromVocabText(info.vocab))->vocab_size();
   info.provenance.version = "test-checkpoint";
+  // Private provenance (GetModelInfo shows it to admin callers only).
+  info.provenance.training_command = "lsms-train --out /private/runs/test";
+  info.provenance.data = "/private/data/test";
   torch::manual_seed(1);
   LsmsNet net(info.config);
   const std::string path =

@@ -22,6 +22,8 @@ expect() {  # expect <rc> <message part> <args...>
 expect 2 "--max_receive_mb must be in [1, 2047], got -1" --max_receive_mb=-1
 expect 2 "--max_receive_mb must be in [1, 2047], got 2048" --max_receive_mb=2048
 expect 2 "--max_receive_mb must be in [1, 2047], got 0" --max_receive_mb=0
+expect 1 "requires TLS" --auth_tokens /dev/null
+expect 1 "cannot read server certificate" --tls_cert /nonexistent/cert.pem --tls_key /nonexistent/key.pem
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   echo "skip: a GPU is present, --device cuda would start"
 else
