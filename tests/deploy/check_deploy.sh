@@ -38,5 +38,19 @@ for bad in bad-type bad-unknown-field; do
     exit 1
   fi
 done
-docker-compose -f "$root/deploy/compose.yaml" config -q
+GRAFANA_ADMIN_PASSWORD=check docker-compose -f "$root/deploy/compose.yaml" config -q
+# Safe defaults: Grafana has no anonymous access and no default password;
+# every published port is on loopback.
+if env -u GRAFANA_ADMIN_PASSWORD docker-compose -f "$root/deploy/compose.yaml" config -q >/dev/null 2>&1; then
+  echo "compose starts without a Grafana admin password" >&2
+  exit 1
+fi
+if grep -E '^\s+- "[0-9]+:[0-9]+"' "$root/deploy/compose.yaml"; then
+  echo "compose publishes a port on every interface" >&2
+  exit 1
+fi
+grep -q "seccompProfile" "$rendered" || { echo "Deployment lacks a seccompProfile" >&2; exit 1; }
+grep -q "^kind: NetworkPolicy$" "$rendered" || { echo "deploy/k8s lacks a NetworkPolicy" >&2; exit 1; }
+grep -q -- "--tls_cert=" "$rendered" || { echo "the Deployment does not serve TLS" >&2; exit 1; }
+grep -q -- "--auth_tokens=" "$rendered" || { echo "the Deployment does not authenticate callers" >&2; exit 1; }
 echo "deploy files OK"
