@@ -1,6 +1,7 @@
 // lsms-client: command-line client of the LSMS service. Flags are read here only.
 //   lsms-client health  [--target host:port]
 //   lsms-client info    [--target host:port]
+//   lsms-client reload  [--checkpoint PATH]   (admin: hot-swap the server's model)
 //   lsms-client segment --input FILE|DIR[,…] --expression TEXT [--out DIR]
 //   lsms-client bench   [--input FILE|DIR[,…]] [--concurrency 1,2,4] [--rate R]
 //   lsms-client demo    [--manifest samples/manifest.jsonl] [--out demo-out]
@@ -34,6 +35,8 @@ ABSL_FLAG(int, retries, 2, "segment: retries on UNAVAILABLE/RESOURCE_EXHAUSTED (
 // segment.
 ABSL_FLAG(std::string, input, "", "DICOM file(s) or folder(s), comma-separated.");
 ABSL_FLAG(std::string, expression, "", "Referring expression.");
+ABSL_FLAG(std::string, checkpoint, "",
+          "reload: checkpoint path on the server; empty = re-read the one it was started with.");
 ABSL_FLAG(std::string, out, "lsms-out", "segment: output folder.");
 ABSL_FLAG(double, threshold, -1, "Mask threshold in (0,1); negative = the model's default.");
 ABSL_FLAG(bool, seg, false, "segment: ask for a DICOM SEG and write it.");
@@ -107,20 +110,40 @@ int Info() {
   return lsms::client::kExitOk;
 }
 
+int Reload() {
+  auto channel = lsms::client::MakeChannel(Connection());
+  if (!channel.ok()) return lsms::client::kExitInvalidInput;
+  grpc::ClientContext ctx;
+  // A reload loads and warms a model: give it longer than one slice.
+  lsms::client::PrepareContext(&ctx, Connection(), std::max(absl::GetFlag(FLAGS_deadline), absl::Minutes(5)));
+  lsms::v1::ReloadModelRequest request;
+  request.set_checkpoint_path(absl::GetFlag(FLAGS_checkpoint));
+  lsms::v1::ReloadModelResponse response;
+  grpc::Status s = lsms::v1::SegmentationService::NewStub(*channel)->ReloadModel(&ctx, request, &response);
+  if (!s.ok()) {
+    std::cerr << "lsms-client: ReloadModel failed: " << s.error_message() << "\n";
+    return ExitCodeFor(s.error_code());
+  }
+  std::cout << "now serving " << response.version() << " (was " << response.previous_version() << "), loaded in "
+            << response.load_ms() << " ms\n";
+  return lsms::client::kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   lsms::InitFlagsUsage(
-      "lsms-client health|info|segment|bench|demo [flags]\n"
+      "lsms-client health|info|reload|segment|bench|demo [flags]\n"
       "Exit codes: 0 ok, 2 usage, 3 unreachable, 4 invalid input, 5 server error, 6 deadline, 7 not authenticated or not permitted.");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
-    std::cerr << "usage: lsms-client health|info|segment|bench [flags] (--help for all flags)\n";
+    std::cerr << "usage: lsms-client health|info|reload|segment|bench|demo [flags] (--help for all flags)\n";
     return lsms::client::kExitUsage;
   }
   const std::string cmd = args[1];
   if (cmd == "health") return Health();
   if (cmd == "info") return Info();
+  if (cmd == "reload") return Reload();
   if (cmd == "segment") {
     lsms::client::SegmentOptions o;
     o.connection = Connection();

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);  // hot reload of --checkpoint
 
   // Sizes in MiB are shifted into bytes: bound them first (a negative value
   // would lift the limit, 2048 or more would overflow gRPC's int).
@@ -140,7 +141,18 @@ int main(int argc, char** argv) {
   }
   std::thread waiter([&] {
     char sig = 0;
-    while (read(g_signal_pipe[0], &sig, 1) < 0 && errno == EINTR) {
+    while (true) {
+      if (read(g_signal_pipe[0], &sig, 1) < 0) {
+        if (errno == EINTR) continue;
+        sig = 0;
+      }
+      if (sig != SIGHUP) break;
+      // SIGHUP: re-read --checkpoint and swap it in (the old model serves
+      // until the new one is warm, and keeps serving if it fails to load).
+      std::cerr << "lsms-server: SIGHUP, reloading " << options.runner.model.checkpoint_path << std::endl;
+      (*server)->ReloadModelAsync("", [](absl::StatusOr<lsms::v1::ReloadModelResponse> r) {
+        if (r.ok()) std::cerr << "lsms-server: now serving " << r->version() << " (was " << r->previous_version() << ")" << std::endl;
+      });
     }
     if (sig != 0) std::cerr << "lsms-server: signal " << static_cast<int>(sig) << ", draining" << std::endl;
     (*server)->Shutdown();

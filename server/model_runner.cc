@@ -18,11 +18,8 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> ModelRunner::Create(const ModelRunn
   if (options.num_instances < 1) return absl::InvalidArgumentError("num_instances must be ≥ 1");
   auto r = std::unique_ptr<ModelRunner>(new ModelRunner());
   r->options_ = options;
-  for (int i = 0; i < options.num_instances; ++i) {
-    LSMS_ASSIGN_OR_RETURN(auto seg, options.segmenter_factory ? options.segmenter_factory(options.model)
-                                                              : Segmenter::Load(options.model));
-    r->instances_.push_back(std::move(seg));
-  }
+  LSMS_ASSIGN_OR_RETURN(std::shared_ptr<ModelSet> set, r->LoadSet(options.model));
+  r->current_ = std::move(set);
   batching::BatcherOptions b = options.batching;
   b.num_workers = options.num_instances;
   LSMS_ASSIGN_OR_RETURN(r->batcher_, Batcher::Create(b, [p = r.get()](int w, Batcher::Batch batch) {
@@ -35,29 +32,80 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> ModelRunner::Create(const ModelRunn
   return r;
 }
 
+absl::StatusOr<std::shared_ptr<ModelSet>> ModelRunner::LoadSet(const Segmenter::Options& model) const {
+  auto set = std::make_shared<ModelSet>();
+  for (int i = 0; i < options_.num_instances; ++i) {
+    LSMS_ASSIGN_OR_RETURN(auto seg, options_.segmenter_factory ? options_.segmenter_factory(model)
+                                                               : Segmenter::Load(model));
+    set->instances.push_back(std::move(seg));
+  }
+  return set;
+}
+
 ModelRunner::~ModelRunner() { Shutdown(); }
 
-absl::Status ModelRunner::WarmUp() {
-  const ModelConfig& c = instances_[0]->config();
+std::shared_ptr<const ModelSet> ModelRunner::current() const {
+  absl::MutexLock l(&mu_);
+  return current_;
+}
+
+namespace {
+
+// A request-shaped input for warm-up passes.
+ModelInput WarmUpInput(const Segmenter& model) {
+  const ModelConfig& c = model.config();
   ModelInput dummy;
   Image hu{64, 64, std::vector<float>(64 * 64, 40.0f)};
   Letterbox box;
   dummy.image = PreprocessHu(hu, c, &box);
   dummy.box = box;
   dummy.hu = std::make_shared<const Image>(hu);
-  dummy.tokens = instances_[0]->tokenizer().Encode("the largest lesion", c.max_tokens);
+  dummy.tokens = model.tokenizer().Encode("the largest lesion", c.max_tokens);
+  return dummy;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const ModelSet>> ModelRunner::Reload(const std::string& checkpoint_path) {
+  if (reloading_.exchange(true)) return absl::AbortedError("a model reload is already in progress");
+  struct Done {
+    std::atomic<bool>* flag;
+    ~Done() { flag->store(false); }
+  } done{&reloading_};
+  Segmenter::Options model = options_.model;
+  if (!checkpoint_path.empty()) model.checkpoint_path = checkpoint_path;
+  LSMS_ASSIGN_OR_RETURN(std::shared_ptr<ModelSet> set, LoadSet(model));
+  // Warm the new model at every batch size it may get, so the first
+  // requests after the swap do not pay for allocations and kernel choice.
+  const ModelInput dummy = WarmUpInput(set->model());
+  for (int b = 1; b <= batcher_->max_batch_size(); b *= 2) {
+    std::vector<const ModelInput*> batch(static_cast<size_t>(b), &dummy);
+    for (auto& inst : set->instances) LSMS_RETURN_IF_ERROR(inst->Predict(batch).status());
+  }
+  {
+    absl::MutexLock l(&mu_);
+    current_ = set;
+  }
+  std::cerr << "lsms-server: model " << set->version() << " loaded and serving" << std::endl;
+  return std::shared_ptr<const ModelSet>(std::move(set));
+}
+
+absl::Status ModelRunner::WarmUp() {
+  const auto set = current();
+  const auto& instances = set->instances;
+  const ModelInput dummy = WarmUpInput(set->model());
   double best = 0;
   int best_size = 1;
   measured_.clear_measured();
   for (int b = 1; b <= options_.batching.max_batch_size; b *= 2) {
     std::vector<const ModelInput*> batch(static_cast<size_t>(b), &dummy);
     double seconds = 0;
-    for (auto& inst : instances_) {
+    for (auto& inst : instances) {
       LSMS_RETURN_IF_ERROR(inst->Predict(batch).status());  // untimed: allocations, kernels
     }
     for (int it = 0; it < std::max(1, options_.warmup_iterations); ++it) {
       const absl::Time t0 = absl::Now();
-      LSMS_RETURN_IF_ERROR(instances_[0]->Predict(batch).status());
+      LSMS_RETURN_IF_ERROR(instances[0]->Predict(batch).status());
       seconds += absl::ToDoubleSeconds(absl::Now() - t0);
     }
     const double ips = b * std::max(1, options_.warmup_iterations) / seconds;
@@ -74,7 +122,7 @@ absl::Status ModelRunner::WarmUp() {
     batcher_->SetMaxBatchSize(best_size);
     measured_.set_max_batch_size(static_cast<uint32_t>(best_size));
   }
-  std::cerr << "lsms-server: batch policy on " << instances_[0]->device() << ": max batch "
+  std::cerr << "lsms-server: batch policy on " << set->model().device() << ": max batch "
             << measured_.max_batch_size() << std::endl;
   return absl::OkStatus();
 }
@@ -96,21 +144,35 @@ absl::Status ModelRunner::QueueFullStatus() const {
 }
 
 void ModelRunner::ProcessBatch(int worker, Batcher::Batch batch) {
+  // Tasks prepared for different models (a reload happened while they were
+  // queued) run as separate groups, each on its own model.
+  size_t begin = 0;
+  while (begin < batch.size()) {
+    const ModelSet* set = batch[begin]->model.get();
+    size_t end = begin + 1;
+    while (end < batch.size() && batch[end]->model.get() == set) ++end;
+    RunGroup(worker, *set, batch, begin, end);
+    begin = end;
+  }
+}
+
+void ModelRunner::RunGroup(int worker, const ModelSet& set, Batcher::Batch& batch, size_t begin, size_t end) {
   const absl::Time start = absl::Now();
+  Segmenter& model = *set.instances[static_cast<size_t>(worker)];
   std::vector<const ModelInput*> inputs;
-  inputs.reserve(batch.size());
-  for (const auto& t : batch) inputs.push_back(&t->prepared.input);
+  inputs.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) inputs.push_back(&batch[i]->prepared.input);
   absl::StatusOr<std::vector<Prediction>> predictions;
   try {  // Segmenter promises not to throw; a worker must survive one that does.
-    predictions = instances_[worker]->Predict(inputs);
+    predictions = model.Predict(inputs);
   } catch (const std::exception& e) {
     predictions = absl::InternalError(absl::StrCat("model failure: ", e.what()));
   } catch (...) {
     predictions = absl::InternalError("model failure: unknown exception");
   }
   const absl::Duration inference = absl::Now() - start;
-  if (options_.on_batch) options_.on_batch(static_cast<int>(batch.size()));
-  for (size_t i = 0; i < batch.size(); ++i) {
+  if (options_.on_batch) options_.on_batch(static_cast<int>(end - begin));
+  for (size_t i = begin; i < end; ++i) {
     SegmentTask& t = *batch[i];
     if (!predictions.ok()) {
       t.done(predictions.status());
@@ -120,7 +182,7 @@ void ModelRunner::ProcessBatch(int worker, Batcher::Batch batch) {
     lsms::v1::SegmentResponse r;
     absl::Status st;
     try {
-      st = Postprocess((*predictions)[i], t.prepared.context, instances_[worker]->provenance().version, &r);
+      st = Postprocess((*predictions)[i - begin], t.prepared.context, set.version(), &r);
     } catch (const std::exception& e) {
       st = absl::InternalError(absl::StrCat("postprocessing failed: ", e.what()));
     }
@@ -128,15 +190,15 @@ void ModelRunner::ProcessBatch(int worker, Batcher::Batch batch) {
       t.done(st);
       continue;
     }
-    const absl::Time end = absl::Now();
+    const absl::Time finish = absl::Now();
     auto* timing = r.mutable_timing();
     timing->set_queue_ms(Ms(start - t.queued));
     timing->set_preprocess_ms(Ms(t.preprocess));
     timing->set_inference_ms(Ms(inference));
-    timing->set_postprocess_ms(Ms(end - post_start));
-    timing->set_total_ms(Ms(end - t.received));
-    timing->set_batch_size(static_cast<uint32_t>(batch.size()));
-    r.set_model_version(instances_[worker]->provenance().version);
+    timing->set_postprocess_ms(Ms(finish - post_start));
+    timing->set_total_ms(Ms(finish - t.received));
+    timing->set_batch_size(static_cast<uint32_t>(end - begin));
+    r.set_model_version(set.version());
     t.done(std::move(r));
   }
 }

@@ -1,9 +1,15 @@
 // ModelRunner: N model instances (one Segmenter and one batcher worker
 // each), the dynamic batcher in front of them, warm-up with the batch-size
-// policy, and postprocessing. Thread-safe.
+// policy, postprocessing, and hot reload. Thread-safe.
+//
+// Hot reload (Reload()): the new checkpoint is loaded and warmed up beside
+// the serving one, then published atomically; requests prepared before the
+// swap finish on the old model (their task holds it), requests prepared
+// after run on the new one, none fails. A failed load changes nothing.
 #ifndef LSMS_SERVER_MODEL_RUNNER_H_
 #define LSMS_SERVER_MODEL_RUNNER_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -11,7 +17,9 @@
 #include "absl/status/statusor.h"
 #include "lsms/v1/segmentation.pb.h"
 #include "model/segmenter.h"
+#include "absl/synchronization/mutex.h"
 #include "server/batching/dynamic_batcher.h"
+#include "server/model_set.h"
 #include "server/segment_task.h"
 
 namespace lsms {
@@ -56,7 +64,15 @@ class ModelRunner {
   // UNAVAILABLE (DynamicBatcher::Shutdown). Idempotent.
   void Shutdown(absl::Time drain_deadline = absl::InfiniteFuture());
 
-  const Segmenter& model() const { return *instances_[0]; }
+  // The model new requests are prepared for and run on.
+  std::shared_ptr<const ModelSet> current() const;
+
+  // Loads `checkpoint_path` (empty: the configured one, re-read), warms it up
+  // at every batch size up to the current maximum and swaps it in. Returns
+  // the new set. ABORTED if another reload is running; the load's error
+  // otherwise (the serving model is untouched). Blocks for the load and the
+  // warm-up: call it off the RPC threads.
+  absl::StatusOr<std::shared_ptr<const ModelSet>> Reload(const std::string& checkpoint_path);
   lsms::v1::BatchingPolicy policy() const;
   int queue_size() const { return batcher_->queue_size(); }
   // Whether Submit would now refuse for a full queue, and its status then.
@@ -67,12 +83,17 @@ class ModelRunner {
 
  private:
   ModelRunner() = default;
+  absl::StatusOr<std::shared_ptr<ModelSet>> LoadSet(const Segmenter::Options& options) const;
   void ProcessBatch(int worker, Batcher::Batch batch);
+  // Runs tasks [begin, end) of `batch`, all prepared for `set`, on worker's instance.
+  void RunGroup(int worker, const ModelSet& set, Batcher::Batch& batch, size_t begin, size_t end);
 
   ModelRunnerOptions options_;
-  std::vector<std::unique_ptr<Segmenter>> instances_;
   std::unique_ptr<Batcher> batcher_;
   lsms::v1::BatchingPolicy measured_;
+  std::atomic<bool> reloading_{false};  // one reload at a time
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const ModelSet> current_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace lsms

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lsms/v1/segmentation.pb.h"
+#include "server/model_set.h"
 #include "server/request_preprocessor.h"
 
 namespace lsms {
@@ -19,6 +20,8 @@ struct SegmentTask {
   using Done = std::function<void(absl::StatusOr<lsms::v1::SegmentResponse>)>;
 
   PreparedRequest prepared;
+  // The model the request was prepared for, and will run on.
+  std::shared_ptr<const ModelSet> model;
   absl::Time received;               // when the RPC arrived
   absl::Time queued;                 // when it entered the batcher
   absl::Duration preprocess;         // decode + windowing + tokenisation

@@ -33,12 +33,14 @@ SegmentationService::SegmentationService(ModelRunner* runner, const ServiceOptio
                                          ServerMetrics* metrics)
     : runner_(runner),
       metrics_(metrics),
-      options_(options),
-      preprocessor_(runner->model().config(), runner->model().tokenizer(), options.limits) {}
+      options_(options) {}
 
 void SegmentationService::Record(Rpc rpc, const std::string& caller, const std::string& request_id,
                                  const absl::Status& status, const lsms::v1::Timing* timing) {
-  const char* name = rpc == Rpc::kSegment ? "Segment" : rpc == Rpc::kSegmentSeries ? "SegmentSeries" : "GetModelInfo";
+  const char* name = rpc == Rpc::kSegment         ? "Segment"
+                     : rpc == Rpc::kSegmentSeries ? "SegmentSeries"
+                     : rpc == Rpc::kGetModelInfo  ? "GetModelInfo"
+                                                  : "ReloadModel";
   LogRequest({name, caller, model_version(), request_id, status, timing});
   if (metrics_) metrics_->ObserveRequest(rpc, status, timing);
 }
@@ -75,7 +77,12 @@ void SegmentationService::Dispatch(const lsms::v1::SegmentRequest& request, absl
   }
   auto task = std::make_unique<SegmentTask>();
   task->received = absl::Now();
-  auto prepared = preprocessor_.Prepare(request);
+  // Prepared for the model serving now, and run on it even if a reload
+  // swaps another in meanwhile.
+  task->model = runner_->current();
+  const RequestPreprocessor preprocessor(task->model->model().config(), task->model->model().tokenizer(),
+                                         options_.limits);
+  auto prepared = preprocessor.Prepare(request);
   if (!prepared.ok()) {
     done(prepared.status());
     return;
@@ -131,6 +138,30 @@ grpc::ServerUnaryReactor* SegmentationService::GetModelInfo(grpc::CallbackServer
   Record(Rpc::kGetModelInfo, caller.name, "", status, nullptr);
   auto* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpc(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SegmentationService::ReloadModel(grpc::CallbackServerContext* context,
+                                                           const lsms::v1::ReloadModelRequest* request,
+                                                           lsms::v1::ReloadModelResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  const Caller caller = CallerOf(*context);
+  auto finish = [this, reactor, response, name = caller.name](absl::StatusOr<lsms::v1::ReloadModelResponse> r) {
+    const absl::Status status = r.status();
+    if (r.ok()) *response = std::move(*r);
+    Record(Rpc::kReloadModel, name, "", status, nullptr);
+    reactor->Finish(ToGrpc(status));
+  };
+  if (!caller.Has(kScopeAdmin)) {
+    finish(absl::PermissionDeniedError(
+        "ReloadModel needs the admin scope (configure authentication, or send the server SIGHUP)"));
+  } else if (!ready_.load()) {
+    finish(absl::UnavailableError("server is warming up or draining"));
+  } else if (!reload_) {
+    finish(absl::UnimplementedError("this server cannot reload models"));
+  } else {
+    reload_(request->checkpoint_path(), std::move(finish));
+  }
   return reactor;
 }
 

@@ -7,6 +7,7 @@
 #define LSMS_SERVER_SEGMENTATION_SERVICE_H_
 
 #include <atomic>
+#include <functional>
 
 #include "absl/synchronization/mutex.h"
 #include "lsms/v1/segmentation.grpc.pb.h"
@@ -54,6 +55,15 @@ class SegmentationService final : public lsms::v1::SegmentationService::Callback
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
                                          const lsms::v1::GetModelInfoRequest* request,
                                          lsms::v1::ModelInfo* response) override;
+  grpc::ServerUnaryReactor* ReloadModel(grpc::CallbackServerContext* context,
+                                        const lsms::v1::ReloadModelRequest* request,
+                                        lsms::v1::ReloadModelResponse* response) override;
+
+  // Runs a reload off the RPC threads and calls `done` with its outcome (the
+  // Server provides it; until then ReloadModel answers UNIMPLEMENTED).
+  using ReloadFn = std::function<void(std::string checkpoint_path,
+                                      std::function<void(absl::StatusOr<lsms::v1::ReloadModelResponse>)> done)>;
+  void SetReloader(ReloadFn reload) { reload_ = std::move(reload); }
 
   // Prepares and submits one request; `done` is called exactly once (maybe
   // before this returns, for rejected requests). Used by both RPCs.
@@ -73,7 +83,7 @@ class SegmentationService final : public lsms::v1::SegmentationService::Callback
   ModelRunner* const runner_;
   ServerMetrics* const metrics_;
   const ServiceOptions options_;
-  const RequestPreprocessor preprocessor_;
+  ReloadFn reload_;  // set once before serving
   std::atomic<bool> ready_{false};
   std::atomic<int64_t> refused_before_decode_{0};
   mutable absl::Mutex info_mu_;

@@ -81,13 +81,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
   if (server->metrics_) {
     ServerMetrics* m = server->metrics_.get();
     ModelRunner* r = server->runner_.get();
-    const Segmenter& model = r->model();
     m->SetLoadDuration(absl::Now() - load_start);
-    m->SetModelInfo(model.provenance().name, model.provenance().version, model.config().preset, model.device());
     m->SetSources({[r] { return r->queue_size(); }, options.runner.batching.max_queue_size,
-                   [&model] { return model.device_memory_allocated(); },
-                   [&model] { return model.device_memory_reserved(); }});
+                   [r] { return r->current()->model().device_memory_allocated(); },
+                   [r] { return r->current()->model().device_memory_reserved(); }});
   }
+  Server* self = server.get();
+  server->reload_thread_ = std::thread([self] { self->ReloadLoop(); });
+  server->service_->SetReloader([self](std::string path, auto done) {
+    self->ReloadModelAsync(std::move(path), std::move(done));
+  });
 
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (options.tls.enabled()) {
@@ -135,11 +138,71 @@ absl::Status Server::WarmUp() {
 }
 
 void Server::PublishModelInfo() {
-  service_->SetModelInfo(MakeModelInfo(runner_->model(), runner_->policy(), /*private_provenance=*/true),
-                         MakeModelInfo(runner_->model(), runner_->policy(), /*private_provenance=*/false));
+  const auto set = runner_->current();
+  const Segmenter& model = set->model();
+  service_->SetModelInfo(MakeModelInfo(model, runner_->policy(), /*private_provenance=*/true),
+                         MakeModelInfo(model, runner_->policy(), /*private_provenance=*/false));
+  if (metrics_) {
+    metrics_->SetModelInfo(model.provenance().name, model.provenance().version, model.config().preset,
+                           model.device());
+  }
 }
 
-Server::~Server() { Shutdown(); }
+absl::StatusOr<lsms::v1::ReloadModelResponse> Server::ReloadModel(const std::string& checkpoint_path) {
+  const std::string previous = runner_->current()->version();
+  const absl::Time start = absl::Now();
+  auto set = runner_->Reload(checkpoint_path);
+  if (metrics_) metrics_->ObserveReload(set.ok());
+  if (!set.ok()) {
+    std::cerr << "lsms-server: model reload failed, still serving " << previous << ": " << set.status() << std::endl;
+    return set.status();
+  }
+  PublishModelInfo();
+  lsms::v1::ReloadModelResponse response;
+  response.set_previous_version(previous);
+  response.set_version((*set)->version());
+  response.set_load_ms(absl::ToDoubleMilliseconds(absl::Now() - start));
+  return response;
+}
+
+void Server::ReloadModelAsync(std::string checkpoint_path,
+                              std::function<void(absl::StatusOr<lsms::v1::ReloadModelResponse>)> done) {
+  {
+    absl::MutexLock l(&reload_mu_);
+    if (!reload_stop_) {
+      reload_jobs_.emplace_back(std::move(checkpoint_path), std::move(done));
+      return;
+    }
+  }
+  done(absl::UnavailableError("server is shutting down"));
+}
+
+void Server::ReloadLoop() {
+  while (true) {
+    ReloadJob job;
+    {
+      absl::MutexLock l(&reload_mu_);
+      reload_mu_.Await(absl::Condition(this, &Server::ReloadWorkOrStop));
+      if (reload_jobs_.empty()) return;  // stopping, nothing left
+      job = std::move(reload_jobs_.front());
+      reload_jobs_.pop_front();
+    }
+    if (shut_down_) {
+      job.second(absl::UnavailableError("server is shutting down"));
+    } else {
+      job.second(ReloadModel(job.first));
+    }
+  }
+}
+
+Server::~Server() {
+  Shutdown();
+  {
+    absl::MutexLock l(&reload_mu_);
+    reload_stop_ = true;
+  }
+  if (reload_thread_.joinable()) reload_thread_.join();
+}
 
 void Server::Wait() {
   if (server_) server_->Wait();

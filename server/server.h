@@ -10,12 +10,17 @@
 #define LSMS_SERVER_SERVER_H_
 
 #include <atomic>
+#include <deque>
+#include <functional>
+#include <thread>
+#include <utility>
 #include <memory>
 #include <string>
 
 #include <grpcpp/server.h>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/metrics/server_metrics.h"
 #include "server/model_runner.h"
@@ -59,6 +64,16 @@ class Server {
   void Wait();
   void Shutdown();
 
+  // Hot reload (ModelRunner::Reload): loads `checkpoint_path` (empty: the
+  // configured one), warms it up and swaps it in; updates GetModelInfo and
+  // the metrics. Blocks for the load; the old model serves throughout and
+  // keeps serving on error.
+  absl::StatusOr<lsms::v1::ReloadModelResponse> ReloadModel(const std::string& checkpoint_path);
+  // The same on the server's reload thread (SIGHUP, the ReloadModel RPC);
+  // `done` is called there. After Shutdown() it is called with UNAVAILABLE.
+  void ReloadModelAsync(std::string checkpoint_path,
+                        std::function<void(absl::StatusOr<lsms::v1::ReloadModelResponse>)> done);
+
   ModelRunner& runner() { return *runner_; }
   SegmentationService& service() { return *service_; }
   // Port of /metrics, 0 when metrics are disabled.
@@ -76,6 +91,17 @@ class Server {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::atomic<bool> shut_down_{false};
+
+  // The reload thread and its queue.
+  void ReloadLoop();
+  bool ReloadWorkOrStop() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) {
+    return reload_stop_ || !reload_jobs_.empty();
+  }
+  using ReloadJob = std::pair<std::string, std::function<void(absl::StatusOr<lsms::v1::ReloadModelResponse>)>>;
+  mutable absl::Mutex reload_mu_;
+  std::deque<ReloadJob> reload_jobs_ ABSL_GUARDED_BY(reload_mu_);
+  bool reload_stop_ ABSL_GUARDED_BY(reload_mu_) = false;
+  std::thread reload_thread_;
 };
 
 // The ModelInfo message for a loaded model and its batching policy. With

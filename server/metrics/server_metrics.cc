@@ -18,7 +18,7 @@ using prometheus::BuildGauge;
 using prometheus::BuildHistogram;
 
 const char* RpcName(int i) {
-  static const char* kNames[] = {"Segment", "SegmentSeries", "GetModelInfo"};
+  static const char* kNames[] = {"Segment", "SegmentSeries", "GetModelInfo", "ReloadModel"};
   return kNames[i];
 }
 
@@ -103,7 +103,7 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(const Metri
   m->registry_ = std::make_shared<prometheus::Registry>();
   auto& r = *m->registry_;
   auto& requests = BuildCounter().Name("lsms_requests_total").Help("Answered requests by RPC and gRPC status code.").Register(r);
-  for (int rpc = 0; rpc < 3; ++rpc) {
+  for (int rpc = 0; rpc < kNumRpcs; ++rpc) {
     for (int code = 0; code < 17; ++code) m->requests_[rpc][code] = &requests.Add({{"rpc", RpcName(rpc)}, {"code", CodeName(code)}});
   }
   auto hist = [&r](const char* name, const char* help) {
@@ -128,6 +128,9 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(const Metri
   m->warmup_seconds_ = &BuildGauge().Name("lsms_model_warmup_duration_seconds").Help("Time to warm up every batch size.").Register(r).Add({});
   m->ready_ = &BuildGauge().Name("lsms_ready").Help("1 when the server is SERVING.").Register(r).Add({});
   m->info_family_ = &BuildGauge().Name("lsms_model_info").Help("The loaded model (constant 1).").Register(r);
+  auto& reloads = BuildCounter().Name("lsms_model_reloads_total").Help("Hot model reloads by result.").Register(r);
+  m->reloads_ok_ = &reloads.Add({{"result", "ok"}});
+  m->reloads_failed_ = &reloads.Add({{"result", "error"}});
   m->collector_ = std::make_shared<Collector>(m->registry_);
   auto http = MetricsHttpServer::Create(options.listen_address, m->collector_.get());
   if (!http.ok()) return http.status();
@@ -141,8 +144,14 @@ int ServerMetrics::port() const { return http_->port(); }
 
 void ServerMetrics::SetModelInfo(const std::string& name, const std::string& version, const std::string& preset,
                                  const std::string& device) {
-  info_family_->Add({{"name", name}, {"version", version}, {"preset", preset}, {"device", device}}).Set(1);
+  absl::MutexLock l(&info_mu_);
+  prometheus::Gauge* next = &info_family_->Add({{"name", name}, {"version", version}, {"preset", preset}, {"device", device}});
+  if (info_ != nullptr && info_ != next) info_family_->Remove(info_);
+  info_ = next;
+  info_->Set(1);
 }
+
+void ServerMetrics::ObserveReload(bool ok) { (ok ? reloads_ok_ : reloads_failed_)->Increment(); }
 
 void ServerMetrics::SetSources(MetricsSources sources) { collector_->SetSources(std::move(sources)); }
 void ServerMetrics::SetLoadDuration(absl::Duration d) { load_seconds_->Set(absl::ToDoubleSeconds(d)); }

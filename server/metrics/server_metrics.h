@@ -20,13 +20,15 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "lsms/v1/segmentation.pb.h"
 #include "server/metrics/metrics_http_server.h"
 
 namespace lsms {
 
-enum class Rpc { kSegment = 0, kSegmentSeries = 1, kGetModelInfo = 2 };
+enum class Rpc { kSegment = 0, kSegmentSeries = 1, kGetModelInfo = 2, kReloadModel = 3 };
+inline constexpr int kNumRpcs = 4;
 
 struct MetricsOptions {
   // HTTP listen address (IPv4) of /metrics; port 0 picks a free port. The library
@@ -50,8 +52,11 @@ class ServerMetrics {
 
   int port() const;
 
+  // The serving model (lsms_model_info); a reload replaces the series.
   void SetModelInfo(const std::string& name, const std::string& version, const std::string& preset,
                     const std::string& device);
+  // One hot reload attempt (lsms_model_reloads_total{result}).
+  void ObserveReload(bool ok);
   void SetSources(MetricsSources sources);
   void SetLoadDuration(absl::Duration d);
   void SetWarmupDuration(absl::Duration d);
@@ -70,7 +75,7 @@ class ServerMetrics {
   std::shared_ptr<Collector> collector_;
   std::unique_ptr<MetricsHttpServer> http_;
 
-  std::array<std::array<prometheus::Counter*, 17>, 3> requests_{};
+  std::array<std::array<prometheus::Counter*, 17>, kNumRpcs> requests_{};
   prometheus::Histogram* request_seconds_ = nullptr;
   prometheus::Histogram* queue_seconds_ = nullptr;
   prometheus::Histogram* preprocess_seconds_ = nullptr;
@@ -88,6 +93,10 @@ class ServerMetrics {
   prometheus::Gauge* warmup_seconds_ = nullptr;
   prometheus::Gauge* ready_ = nullptr;
   prometheus::Family<prometheus::Gauge>* info_family_ = nullptr;
+  prometheus::Counter* reloads_ok_ = nullptr;
+  prometheus::Counter* reloads_failed_ = nullptr;
+  absl::Mutex info_mu_;
+  prometheus::Gauge* info_ ABSL_GUARDED_BY(info_mu_) = nullptr;
 };
 
 // The bucket bounds of the duration histograms: ~1 ms to ~10 s.

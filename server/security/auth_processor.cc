@@ -21,6 +21,7 @@ absl::string_view Ref(const grpc::string_ref& r) { return absl::string_view(r.da
 std::string RequiredScope(absl::string_view method) {
   if (absl::StartsWith(method, "/grpc.health.v1.Health/")) return "";
   if (absl::StartsWith(method, "/grpc.reflection.")) return kScopeAdmin;
+  if (method == "/lsms.v1.SegmentationService/ReloadModel") return kScopeAdmin;
   return kScopeSegment;
 }
 

@@ -6,6 +6,7 @@
 // Policy by method (:path):
 //   /grpc.health.v1.Health/*          open (load balancers and kubelets probe it)
 //   /grpc.reflection.*                "admin"
+//   /lsms.v1.SegmentationService/ReloadModel  "admin"
 //   everything else                   "segment" (or "admin")
 // No or a wrong credential → UNAUTHENTICATED; a valid caller without the
 // scope → PERMISSION_DENIED. The credential is `authorization: Bearer <t>`;

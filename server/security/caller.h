@@ -11,7 +11,8 @@
 namespace lsms {
 
 // Scopes. "segment": Segment, SegmentSeries, GetModelInfo. "admin":
-// everything, plus reflection and the training provenance in GetModelInfo.
+// everything, plus ReloadModel, reflection and the training provenance in
+// GetModelInfo.
 inline constexpr char kScopeSegment[] = "segment";
 inline constexpr char kScopeAdmin[] = "admin";
 

@@ -6,8 +6,10 @@
 
 namespace lsms::testing {
 
-// Returns the path of a fresh checkpoint file in the temp folder.
-std::string WriteTestCheckpoint(const std::string& name);
+// Returns the path of a fresh checkpoint file in the temp folder; `seed`
+// picks the weights, `version` names it.
+std::string WriteTestCheckpoint(const std::string& name, const std::string& version = "test-checkpoint",
+                                int seed = 1);
 
 }  // namespace lsms::testing
 

@@ -37,6 +37,7 @@ TEST_F(AuthProcessorTest, ScopesByMethod) {
   EXPECT_EQ(RequiredScope("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"), kScopeAdmin);
   EXPECT_EQ(RequiredScope("/lsms.v1.SegmentationService/Segment"), kScopeSegment);
   EXPECT_EQ(RequiredScope("/lsms.v1.SegmentationService/GetModelInfo"), kScopeSegment);
+  EXPECT_EQ(RequiredScope("/lsms.v1.SegmentationService/ReloadModel"), kScopeAdmin);
   EXPECT_EQ(RequiredScope("/unknown.Service/Method"), kScopeSegment);
   EXPECT_EQ(RequiredScope(""), kScopeSegment);
 }

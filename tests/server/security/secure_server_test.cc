@@ -214,6 +214,18 @@ TEST_F(SecureServerTest, TokensAuthenticateEveryRpcAndScopesGateAdminDetails) {
   EXPECT_EQ(RawCall(ch, method, list_services, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(RawCall(ch, method, list_services, kSegmentToken).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(RawCall(ch, method, list_services, kAdminToken).error_code(), grpc::StatusCode::OK);
+
+  // ReloadModel is an admin RPC.
+  auto reload = [&](const std::string& token, lsms::v1::ReloadModelResponse* out) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    return lsms::v1::SegmentationService::NewStub(ch)->ReloadModel(&ctx, {}, out).error_code();
+  };
+  lsms::v1::ReloadModelResponse reloaded;
+  EXPECT_EQ(reload(kSegmentToken, &reloaded), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(reload(kAdminToken, &reloaded), grpc::StatusCode::OK);
+  EXPECT_EQ(reloaded.version(), "test-checkpoint");
+  EXPECT_GT(reloaded.load_ms(), 0);
 }
 
 TEST_F(SecureServerTest, AuditLogNamesCallersAndNeverPatientDataExpressionsOrTokens) {
