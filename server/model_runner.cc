@@ -19,7 +19,10 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> ModelRunner::Create(const ModelRunn
   auto r = std::unique_ptr<ModelRunner>(new ModelRunner());
   r->options_ = options;
   LSMS_ASSIGN_OR_RETURN(std::shared_ptr<ModelSet> set, r->LoadSet(options.model));
-  r->current_ = std::move(set);
+  {
+    absl::MutexLock l(&r->mu_);
+    r->current_ = std::move(set);
+  }
   batching::BatcherOptions b = options.batching;
   b.num_workers = options.num_instances;
   LSMS_ASSIGN_OR_RETURN(r->batcher_, Batcher::Create(b, [p = r.get()](int w, Batcher::Batch batch) {
