@@ -54,7 +54,11 @@ COPY samples/ /app/samples/
 WORKDIR /app
 USER 10001:10001
 EXPOSE 50051 9464
+# With TLS on, give the check the CA (and, under mutual TLS, a client
+# certificate): LSMS_HEALTH_FLAGS="--ca=/etc/lsms/tls/ca.crt" (the certificate
+# must name localhost). Health needs no token.
+ENV LSMS_HEALTH_FLAGS=""
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
-  CMD ["lsms-client", "health", "--target=127.0.0.1:50051", "--deadline=2s"]
+  CMD lsms-client health --target=localhost:50051 --deadline=2s $LSMS_HEALTH_FLAGS
 ENTRYPOINT ["lsms-server", "--checkpoint=/app/models/nano/lsms-nano.safetensors", \
             "--listen=0.0.0.0:50051", "--metrics_listen=0.0.0.0:9464"]
