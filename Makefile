@@ -5,7 +5,7 @@ BUILD ?= build
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: deps deps-test build build-demo demo test test-quick check-thread-safety clean
+.PHONY: deps deps-test build build-demo demo test test-quick check-thread-safety fuzz sanitize clean
 
 # What building and running the service needs.
 deps:
@@ -27,8 +27,19 @@ build-demo: deps
 demo: build-demo
 	scripts/demo
 
-test: build check-thread-safety
+test: build check-thread-safety fuzz sanitize
 	cd $(BUILD) && ctest --output-on-failure -j$$(nproc)
+
+# libFuzzer targets under ASan+UBSan (clang 14, build-fuzz/), each run for
+# FUZZ_SECONDS on a scratch copy of its seed corpus (tests/fuzz/corpus/).
+FUZZ_SECONDS ?= 60
+fuzz: deps-test
+	scripts/fuzz $(FUZZ_SECONDS)
+
+# The libtorch-free server, security, batcher and DICOM tests under ASan +
+# UBSan (clang 14, build-asan/).
+sanitize: deps-test
+	scripts/sanitize
 
 # clang's thread-safety analysis over the server and the batcher: every
 # ABSL_GUARDED_BY / ABSL_EXCLUSIVE_LOCKS_REQUIRED is checked, a violation

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   options.auth.jwt.audience = absl::GetFlag(FLAGS_jwt_audience);
   options.reflection = absl::GetFlag(FLAGS_reflection);
   options.runner.model.checkpoint_path = absl::GetFlag(FLAGS_checkpoint);
+  options.runner.segmenter_factory = [](const lsms::Segmenter::Options& o) { return lsms::Segmenter::Load(o); };
   options.runner.model.device = absl::GetFlag(FLAGS_device);
   options.runner.model.autocast = absl::GetFlag(FLAGS_autocast);
   options.runner.model.num_threads = absl::GetFlag(FLAGS_threads);

@@ -16,6 +16,7 @@ double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
 absl::StatusOr<std::unique_ptr<ModelRunner>> ModelRunner::Create(const ModelRunnerOptions& options) {
   if (options.num_instances < 1) return absl::InvalidArgumentError("num_instances must be ≥ 1");
+  if (!options.segmenter_factory) return absl::InvalidArgumentError("no segmenter_factory: nothing loads the model");
   auto r = std::unique_ptr<ModelRunner>(new ModelRunner());
   r->options_ = options;
   LSMS_ASSIGN_OR_RETURN(std::shared_ptr<ModelSet> set, r->LoadSet(options.model));
@@ -38,8 +39,7 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> ModelRunner::Create(const ModelRunn
 absl::StatusOr<std::shared_ptr<ModelSet>> ModelRunner::LoadSet(const Segmenter::Options& model) const {
   auto set = std::make_shared<ModelSet>();
   for (int i = 0; i < options_.num_instances; ++i) {
-    LSMS_ASSIGN_OR_RETURN(auto seg, options_.segmenter_factory ? options_.segmenter_factory(model)
-                                                               : Segmenter::Load(model));
+    LSMS_ASSIGN_OR_RETURN(auto seg, options_.segmenter_factory(model));
     set->instances.push_back(std::move(seg));
   }
   return set;

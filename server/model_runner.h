@@ -41,8 +41,9 @@ struct ModelRunnerOptions {
   int warmup_iterations = 2;
   // Called after every executed batch with its size (metrics); may be empty.
   std::function<void(int)> on_batch;
-  // Makes each model instance; empty = Segmenter::Load(model). Tests inject
-  // a wrapping model here (e.g. one that fails on demand).
+  // Makes each model instance (required). lsms-server passes
+  // Segmenter::Load (the libtorch model); tests inject fakes and wrappers.
+  // Keeping the factory outside keeps lsms_server free of libtorch.
   std::function<absl::StatusOr<std::unique_ptr<Segmenter>>(const Segmenter::Options&)> segmenter_factory;
 };
 

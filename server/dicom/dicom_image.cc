@@ -4,6 +4,8 @@
 #include <mutex>
 #include <new>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "dcmtk/dcmdata/dccodec.h"
 #include "dcmtk/dcmdata/dcdict.h"
@@ -78,6 +80,64 @@ absl::Status CheckJpegFrameSize(DcmDataset* ds, Uint16 rows, Uint16 cols) {
   return absl::OkStatus();
 }
 
+// DCMTK 3.6.7's DJCodecDecoder::scanJpegDataForBitDepth, which every JPEG
+// (1.2.840.10008.1.2.4.50-.70) decode runs over each frame's first fragment,
+// walks the marker segments from offset 0 and never advances past a TEM
+// marker (FF 01): a fragment whose walk reaches one spins a decode thread
+// forever. Found by the dicom_decode fuzz target (a 4.6 KiB file; the
+// regression input is tests/fuzz/corpus/dicom_decode/regress-jpeg-tem-hang.dcm).
+// This follows the same walk and says whether it would reach FF 01 before a
+// start-of-frame or a byte it stops at.
+bool DcmtkJpegScanSpins(const Uint8* d, size_t n) {
+  size_t at = 0;
+  while (at + 4 < n) {
+    if (d[at] != 0xFF) return false;
+    const Uint8 m = d[at + 1];
+    const size_t segment = static_cast<size_t>(d[at + 2]) << 8 | d[at + 3];
+    if (m == 0x01) return true;
+    const bool sof = m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
+    if (sof) return false;
+    if (m >= 0xD0 && m <= 0xD9) {
+      at += 2;  // RSTn, SOI, EOI
+    } else if (m == 0xC4 || m == 0xC8 || m == 0xCC || m >= 0xDA) {
+      at += segment + 2;  // DHT, JPG, DAC, SOS..EXP, APPn, JPGn, COM
+    } else if (m > 0x02 && m <= 0xBF) {
+      at += 2;  // reserved
+    } else {
+      return false;  // the walk stops
+    }
+  }
+  return false;
+}
+
+absl::Status CheckJpegFragments(DcmDataset* ds, const DcmXfer& xfer) {
+  const std::string uid = xfer.getXferID();
+  constexpr absl::string_view kJpegPrefix = "1.2.840.10008.1.2.4.";
+  int process = 0;
+  if (!absl::StartsWith(uid, kJpegPrefix) || !absl::SimpleAtoi(uid.substr(kJpegPrefix.size()), &process) ||
+      process < 50 || process > 70) {
+    return absl::OkStatus();
+  }
+  DcmElement* element = nullptr;
+  if (ds->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr) return absl::OkStatus();
+  auto* pixel_data = static_cast<DcmPixelData*>(element);
+  E_TransferSyntax original = EXS_Unknown;
+  const DcmRepresentationParameter* param = nullptr;
+  pixel_data->getOriginalRepresentationKey(original, param);
+  DcmPixelSequence* seq = nullptr;
+  if (pixel_data->getEncapsulatedRepresentation(original, param, seq).bad() || seq == nullptr) return absl::OkStatus();
+  for (unsigned long i = 1; i < seq->card(); ++i) {  // item 0: the offset table
+    DcmPixelItem* item = nullptr;
+    Uint8* bytes = nullptr;
+    if (seq->getItem(item, i).bad() || item == nullptr || item->getUint8Array(bytes).bad() || bytes == nullptr) continue;
+    if (DcmtkJpegScanSpins(bytes, item->getLength())) {
+      return absl::InvalidArgumentError(absl::StrCat("DICOM: malformed JPEG stream in fragment ", i,
+                                                     " (a TEM marker where a segment was expected)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<DecodedSlice> DecodeOrThrow(absl::string_view bytes, const DicomLimits& limits) {
   if (bytes.empty()) return absl::InvalidArgumentError("DICOM: empty input");
   if (bytes.size() > limits.max_bytes) {
@@ -136,6 +196,7 @@ absl::StatusOr<DecodedSlice> DecodeOrThrow(absl::string_view bytes, const DicomL
                                                    " (", xf.getXferID(), ") is not supported"));
     }
     LSMS_RETURN_IF_ERROR(CheckJpegFrameSize(ds, rows, cols));
+    LSMS_RETURN_IF_ERROR(CheckJpegFragments(ds, xf));
   } else {
     DcmElement* px = nullptr;
     if (ds->findAndGetElement(DCM_PixelData, px).bad() || px == nullptr) {

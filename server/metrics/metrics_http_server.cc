@@ -109,8 +109,8 @@ void MetricsHttpServer::Serve() {
         char buf[2048];
         const ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
         if (n > 0) c.in.append(buf, static_cast<size_t>(n));
-        if (n == 0 || c.in.find("\r\n\r\n") != std::string::npos || c.in.size() >= limits_.max_request_bytes) {
-          c.out = Respond(c.in);
+        if (n == 0 || RequestHeadComplete(c.in, limits_.max_request_bytes)) {
+          c.out = MetricsHttpAnswer(c.in, *collectable_);
           c.answering = true;
         } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
           done = true;
@@ -145,13 +145,17 @@ void MetricsHttpServer::Serve() {
   for (const Connection& c : conns) close(c.fd);
 }
 
-std::string MetricsHttpServer::Respond(const std::string& req) const {
+bool RequestHeadComplete(const std::string& received, size_t max_request_bytes) {
+  return received.find("\r\n\r\n") != std::string::npos || received.size() >= max_request_bytes;
+}
+
+std::string MetricsHttpAnswer(const std::string& req, const prometheus::Collectable& collectable) {
   const bool get_metrics = absl::StartsWith(req, "GET /metrics ") || absl::StartsWith(req, "GET /metrics?") ||
                            absl::StartsWith(req, "GET / ");
   if (!get_metrics) {
     return "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nnot found\n";
   }
-  const std::string body = prometheus::TextSerializer().Serialize(collectable_->Collect());
+  const std::string body = prometheus::TextSerializer().Serialize(collectable.Collect());
   return absl::StrCat("HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n",
                       "Content-Length: ", body.size(), "\r\nConnection: close\r\n\r\n", body);
 }

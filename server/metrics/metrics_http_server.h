@@ -29,6 +29,13 @@
 
 namespace lsms {
 
+// Whether `received` is a whole request head ("\r\n\r\n" seen) or as much
+// as will be read (`max_request_bytes`); the server answers then.
+bool RequestHeadComplete(const std::string& received, size_t max_request_bytes);
+// The whole HTTP answer to a request head: GET /metrics (or /) gets the
+// collectable's metrics in the Prometheus text format, anything else 404.
+std::string MetricsHttpAnswer(const std::string& request, const prometheus::Collectable& collectable);
+
 class MetricsHttpServer {
  public:
   // `address` is "host:port" (IPv4; port 0 = any free port). `collectable`
@@ -52,8 +59,6 @@ class MetricsHttpServer {
  private:
   MetricsHttpServer() = default;
   void Serve();
-  // The whole HTTP answer to a request head.
-  std::string Respond(const std::string& request) const;
 
   const prometheus::Collectable* collectable_ = nullptr;
   Limits limits_;

@@ -1,5 +1,5 @@
-// Hot model reload: a real server on a loopback port keeps answering every
-// request while its checkpoint is swapped; the version switch shows in the
+// Hot model reload: a real server on a loopback port (with the fake model,
+// 2 ms per batch) keeps answering every request while its checkpoint is swapped; the version switch shows in the
 // responses, GetModelInfo and /metrics; a failed load changes nothing.
 #include <atomic>
 #include <filesystem>
@@ -14,7 +14,6 @@
 #include "client/metrics_scrape.h"
 #include "lsms/v1/segmentation.grpc.pb.h"
 #include "server/server.h"
-#include "tests/model/test_checkpoint.h"
 #include "tests/server/test_server.h"
 #include "tools/synth/dicom_writer.h"
 #include "tools/synth/phantom.h"
@@ -27,8 +26,8 @@ namespace fs = std::filesystem;
 class ModelReloadTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    a_ = new std::string(testing::WriteTestCheckpoint("reload-a", "model-a", 1));
-    b_ = new std::string(testing::WriteTestCheckpoint("reload-b", "model-b", 2));
+    a_ = new std::string(testing::WriteFakeCheckpoint("reload-a", "model-a"));
+    b_ = new std::string(testing::WriteFakeCheckpoint("reload-b", "model-b"));
   }
   static void TearDownTestSuite() {
     fs::remove(*a_);
@@ -73,7 +72,9 @@ std::string* ModelReloadTest::a_ = nullptr;
 std::string* ModelReloadTest::b_ = nullptr;
 
 TEST_F(ModelReloadTest, SwapUnderLoadFailsNoRequestAndSwitchesVersionOnce) {
-  ServerOptions o = testing::TestServerOptions(*a_);
+  testing::FakeModelOptions fake;
+  fake.compute_time = absl::Milliseconds(2);
+  ServerOptions o = testing::FakeServerOptions(*a_, fake);
   o.runner.batching.max_batch_size = 4;
   o.runner.cap_batch_size_by_throughput = false;
   Start(o);
@@ -124,7 +125,7 @@ TEST_F(ModelReloadTest, SwapUnderLoadFailsNoRequestAndSwitchesVersionOnce) {
 }
 
 TEST_F(ModelReloadTest, AFailedLoadLeavesTheOldModelServing) {
-  Start(testing::TestServerOptions(*a_));
+  Start(testing::FakeServerOptions(*a_));
   const std::string garbage = ::testing::TempDir() + "/reload-garbage.safetensors";
   std::ofstream(garbage) << "not a checkpoint";
   for (const std::string& bad : {std::string("/nonexistent/model.safetensors"), garbage}) {
@@ -147,13 +148,13 @@ TEST_F(ModelReloadTest, OneReloadAtATimeAndTheRpcNeedsAdmin) {
   auto loads = std::make_shared<std::atomic<int>>(0);
   auto entered = std::make_shared<absl::Notification>();
   auto release = std::make_shared<absl::Notification>();
-  ServerOptions o = testing::TestServerOptions(*a_);
+  ServerOptions o = testing::FakeServerOptions(*a_);
   o.runner.segmenter_factory = [loads, entered, release](const Segmenter::Options& m) {
     if (loads->fetch_add(1) == 1) {  // the first load is the server's own
       entered->Notify();
       release->WaitForNotification();
     }
-    return Segmenter::Load(m);
+    return testing::LoadFakeSegmenter(m);
   };
   Start(o);
   std::thread first([&] { EXPECT_TRUE(server_->ReloadModel(*b_).ok()); });

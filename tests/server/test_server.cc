@@ -4,13 +4,19 @@
 
 namespace lsms::testing {
 
-ServerOptions TestServerOptions(const std::string& checkpoint) {
+ServerOptions LoopbackServerOptions(const std::string& checkpoint) {
   ServerOptions o;
   o.listen_address = "127.0.0.1:0";
   o.metrics.listen_address = "127.0.0.1:0";
   o.runner.model.checkpoint_path = checkpoint;
   o.runner.model.device = "cpu";
   o.runner.warmup_iterations = 1;
+  return o;
+}
+
+ServerOptions FakeServerOptions(const std::string& checkpoint, const FakeModelOptions& fake) {
+  ServerOptions o = LoopbackServerOptions(checkpoint);
+  o.runner.segmenter_factory = [fake](const Segmenter::Options& m) { return LoadFakeSegmenter(m, fake); };
   return o;
 }
 

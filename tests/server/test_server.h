@@ -1,5 +1,6 @@
-// A real lsms server for tests: loopback ports, the small test checkpoint,
-// CPU, one warm-up pass.
+// Real lsms servers for tests: loopback ports, CPU, one warm-up pass; with
+// the small libtorch test checkpoint (TestServerOptions) or with the fake
+// model (FakeServerOptions, no libtorch: fast, sanitizer-friendly).
 #ifndef LSMS_TESTS_SERVER_TEST_SERVER_H_
 #define LSMS_TESTS_SERVER_TEST_SERVER_H_
 
@@ -7,10 +8,18 @@
 #include <string>
 
 #include "server/server.h"
+#include "tests/server/fake_segmenter.h"
 
 namespace lsms::testing {
 
+// Loopback ports, CPU, one warm-up pass; no model factory yet.
+ServerOptions LoopbackServerOptions(const std::string& checkpoint);
+
+// With the libtorch model (links lsms_test_server).
 ServerOptions TestServerOptions(const std::string& checkpoint);
+
+// With the fake model; `checkpoint` from WriteFakeCheckpoint().
+ServerOptions FakeServerOptions(const std::string& checkpoint, const FakeModelOptions& fake = {});
 
 // Creates the server and warms it up; fails the test (returns null) on error.
 std::unique_ptr<Server> StartTestServer(const ServerOptions& options);

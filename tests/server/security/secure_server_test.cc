@@ -1,6 +1,6 @@
 // The gRPC port with TLS, mutual TLS and bearer tokens: a real server on a
-// loopback port, certificates made by the openssl CLI (make_test_pki.sh),
-// real gRPC clients.
+// loopback port (with the fake model: the model plays no part here),
+// certificates made by the openssl CLI (make_test_pki.sh), real gRPC clients.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,7 +17,6 @@
 #include "lsms/v1/segmentation.grpc.pb.h"
 #include "server/security/token_table.h"
 #include "server/server.h"
-#include "tests/model/test_checkpoint.h"
 #include "tests/server/test_server.h"
 #include "tools/synth/dicom_writer.h"
 #include "tools/synth/phantom.h"
@@ -46,7 +45,8 @@ constexpr char kExpression[] = "the hypodense lesion of Jane Doe in segment seve
 class SecureServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    checkpoint_ = new std::string(testing::WriteTestCheckpoint("secure"));
+    checkpoint_ = new std::string(testing::WriteFakeCheckpoint("secure", "test-checkpoint",
+                                                                "lsms-train --out /private/runs/test", "/private/data/test"));
     pki_ = new fs::path(fs::path(::testing::TempDir()) / absl::StrCat("lsms-pki-", ::getpid()));
     ASSERT_EQ(std::system(absl::StrCat(LSMS_PKI_SCRIPT, " ", pki_->string()).c_str()), 0);
     std::ofstream(*pki_ / "tokens") << "# test callers\n"
@@ -68,7 +68,7 @@ class SecureServerTest : public ::testing::Test {
     fs::copy_file(*pki_ / "server1.pem", dir / "cert.pem");
     fs::copy_file(*pki_ / "server1.key", dir / "key.pem");
     server_dir_ = dir;
-    ServerOptions o = testing::TestServerOptions(*checkpoint_);
+    ServerOptions o = testing::FakeServerOptions(*checkpoint_);
     o.enable_metrics = false;
     o.tls.cert_path = (dir / "cert.pem").string();
     o.tls.key_path = (dir / "key.pem").string();
@@ -268,7 +268,7 @@ TEST_F(SecureServerTest, AuditLogNamesCallersAndNeverPatientDataExpressionsOrTok
 }
 
 TEST_F(SecureServerTest, MisconfigurationIsAClearStartupError) {
-  ServerOptions no_tls = testing::TestServerOptions(*checkpoint_);
+  ServerOptions no_tls = testing::FakeServerOptions(*checkpoint_);
   no_tls.enable_metrics = false;
   no_tls.auth.tokens_path = (*pki_ / "tokens").string();
   auto s = Server::Create(no_tls);
