@@ -3,6 +3,8 @@
 # inputs mutate fast): one 64-pixel CT slice from lsms-synth in every transfer
 # syntax the server decodes, DCMTK-made edge cases, and the hostile inputs of
 # issue 29 (deep sequence nesting, a deflate bomb header, edited sizes).
+# Inputs that made a target fail are added by hand as regress-<what>.<ext>
+# and stay (tests/server/dicom_image_test.cc replays them).
 # Usage: make_seeds.sh <build dir with tools/lsms-synth>
 set -euo pipefail
 build=$1
@@ -10,7 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 out=$here/corpus
-rm -rf "$out/dicom_decode"
+# Regression inputs (regress-*) found by fuzzing are kept as they are.
+rm -f "$out"/dicom_decode/ct64-*.dcm "$out"/dicom_decode/nested-*.dcm "$out"/dicom_decode/truncated-*.dcm
 mkdir -p "$out/dicom_decode" "$out/request_preprocess" "$out/tokenizer" "$out/safetensors" "$out/metrics_http"
 
 "$build/tools/lsms-synth" --out "$work/s" --images 1 --size 64 --seed 5 --val_fraction 0 --test_fraction 0 >/dev/null
