@@ -173,6 +173,13 @@ void ModelRunner::RunGroup(int worker, const ModelSet& set, Batcher::Batch& batc
   } catch (...) {
     predictions = absl::InternalError("model failure: unknown exception");
   }
+  if (!predictions.ok() && end - begin > 1) {
+    // One request's input can fail the whole batch: run each alone, so that
+    // only the request that fails gets the error and its neighbours their
+    // answers.
+    for (size_t i = begin; i < end; ++i) RunGroup(worker, set, batch, i, i + 1);
+    return;
+  }
   const absl::Duration inference = absl::Now() - start;
   if (options_.on_batch) options_.on_batch(static_cast<int>(end - begin));
   for (size_t i = begin; i < end; ++i) {

@@ -195,6 +195,10 @@ void Server::ReloadLoop() {
   }
 }
 
+std::shared_ptr<grpc::Channel> Server::InProcessChannel() const {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
 Server::~Server() {
   Shutdown();
   {

@@ -60,6 +60,10 @@ class Server {
 
   absl::Status WarmUp();
   int port() const { return port_; }
+  // A channel to this server inside the process (no socket; what the
+  // in-process tests use). Not to be used after Shutdown(): gRPC 1.51
+  // crashes on a call through it then.
+  std::shared_ptr<grpc::Channel> InProcessChannel() const;
   // Blocks until Shutdown() completes.
   void Wait();
   void Shutdown();

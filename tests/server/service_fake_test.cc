@@ -1,12 +1,18 @@
 // The serving path end to end with the fake model (no libtorch): a real gRPC
-// server on a loopback port, DICOM written by DCMTK (lsms-synth's writer).
-// Quick, and the suite the sanitizer build runs over the server.
+// server reached through its in-process channel, DICOM written by DCMTK
+// (lsms-synth's writer). Every status code a Segment call can end with,
+// streaming with per-slice status, drain, and the request metrics. Quick,
+// and the suite the sanitizer build runs over the server.
+#include <atomic>
+#include <map>
+#include <set>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "client/metrics_scrape.h"
 #include "lsms/v1/segmentation.grpc.pb.h"
 #include "tests/server/test_server.h"
 #include "tools/synth/dicom_writer.h"
@@ -35,8 +41,7 @@ class ServiceFakeTest : public ::testing::Test {
     o.service.series_window = series_window;
     server_ = testing::StartTestServer(o);
     ASSERT_NE(server_, nullptr);
-    stub_ = lsms::v1::SegmentationService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    stub_ = lsms::v1::SegmentationService::NewStub(server_->InProcessChannel());
   }
   lsms::v1::SegmentRequest Request(const std::string& id, const std::string& expression, uint64_t seed = 1) {
     lsms::v1::SegmentRequest r;
@@ -45,10 +50,19 @@ class ServiceFakeTest : public ::testing::Test {
     r.set_expression(expression);
     return r;
   }
-  grpc::Status Call(const lsms::v1::SegmentRequest& r, lsms::v1::SegmentResponse* out) {
+  grpc::Status Call(const lsms::v1::SegmentRequest& r, lsms::v1::SegmentResponse* out,
+                    std::chrono::milliseconds deadline = std::chrono::seconds(20)) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
     return stub_->Segment(&ctx, r, out);
+  }
+  // lsms_requests_total{rpc="Segment",code=...} from /metrics.
+  double Requests(const std::string& code) {
+    auto text = client::HttpGet(absl::StrCat("http://127.0.0.1:", server_->metrics_port(), "/metrics"));
+    EXPECT_TRUE(text.ok()) << text.status();
+    const std::string key = absl::StrCat("lsms_requests_total{code=\"", code, "\",rpc=\"Segment\"} ");
+    const size_t at = text.ok() ? text->find(key) : std::string::npos;
+    return at == std::string::npos ? -1 : std::stod(text->substr(at + key.size()));
   }
 
   static std::string* checkpoint_;
@@ -80,6 +94,52 @@ TEST_F(ServiceFakeTest, BadInputAndModelFailuresGetTheirStatusAndTheServerKeepsS
   EXPECT_TRUE(Call(Request("ok", "the largest lesion"), &r).ok());
 }
 
+TEST_F(ServiceFakeTest, EveryStatusCodeOfSegmentAndItsMetric) {
+  Start(/*queue=*/1, 8, absl::Milliseconds(300));
+  lsms::v1::SegmentResponse r;
+  // UNIMPLEMENTED: a transfer syntax UID nobody knows (same length as the real one).
+  std::string dicom = Dicom(1);
+  const std::string explicit_le("1.2.840.10008.1.2.1", 20);
+  const size_t at = dicom.find(explicit_le);
+  ASSERT_NE(at, std::string::npos);
+  dicom.replace(at, explicit_le.size(), std::string("1.2.840.10008.9.9.9", 20));
+  lsms::v1::SegmentRequest unknown = Request("u", "the largest lesion");
+  unknown.set_dicom(dicom);
+  EXPECT_EQ(Call(unknown, &r).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  // DEADLINE_EXCEEDED: the model takes 300 ms, the caller allows 100.
+  EXPECT_EQ(Call(Request("d", "the largest lesion"), &r, std::chrono::milliseconds(100)).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  // RESOURCE_EXHAUSTED: one slot in the queue; a burst overflows it.
+  std::atomic<int> exhausted{0}, ok{0};
+  std::vector<std::thread> burst;
+  for (int i = 0; i < 6; ++i) {
+    burst.emplace_back([&, i] {
+      lsms::v1::SegmentResponse out;
+      const grpc::Status st = Call(Request(absl::StrCat("b", i), "the largest lesion"), &out);
+      if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) ++exhausted;
+      if (st.ok()) ++ok;
+    });
+  }
+  for (auto& t : burst) t.join();
+  EXPECT_GT(exhausted.load(), 0);
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_EQ(Requests("UNIMPLEMENTED"), 1);
+  EXPECT_EQ(Requests("RESOURCE_EXHAUSTED"), exhausted.load());
+  EXPECT_GE(Requests("OK"), ok.load());
+  // CANCELLED: the client gives up while the slice waits.
+  {
+    grpc::ClientContext ctx;
+    lsms::v1::SegmentResponse out;
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      ctx.TryCancel();
+    });
+    EXPECT_EQ(stub_->Segment(&ctx, Request("c", "the largest lesion"), &out).error_code(),
+              grpc::StatusCode::CANCELLED);
+    canceller.join();
+  }
+}
+
 TEST_F(ServiceFakeTest, SeriesLargerThanTheWindowCompletesEverySlice) {
   Start(/*queue=*/16, /*series_window=*/3, absl::Milliseconds(1));
   grpc::ClientContext ctx;
@@ -91,11 +151,39 @@ TEST_F(ServiceFakeTest, SeriesLargerThanTheWindowCompletesEverySlice) {
   });
   int ok = 0, failed = 0;
   lsms::v1::SegmentResponse r;
-  while (stream->Read(&r)) (r.has_status() && r.status().code() != 0 ? failed : ok)++;
+  std::set<std::string> ids;
+  while (stream->Read(&r)) {
+    (r.has_status() && r.status().code() != 0 ? failed : ok)++;
+    ids.insert(r.request_id());
+  }
   writer.join();
   EXPECT_TRUE(stream->Finish().ok());
   EXPECT_EQ(ok, kSlices);
   EXPECT_EQ(failed, 0);
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kSlices)) << "one answer per slice";
+}
+
+TEST_F(ServiceFakeTest, ABadSliceInASeriesGetsItsOwnStatusAndTheStreamGoesOn) {
+  Start();
+  grpc::ClientContext ctx;
+  auto stream = stub_->SegmentSeries(&ctx);
+  lsms::v1::SegmentRequest bad = Request("bad", "the largest lesion");
+  bad.set_dicom("garbage");
+  ASSERT_TRUE(stream->Write(Request("good-1", "the largest lesion")));
+  ASSERT_TRUE(stream->Write(bad));
+  // The model fails on this one; batched with its neighbours, it must fail
+  // alone (the batch is re-run one by one).
+  ASSERT_TRUE(stream->Write(Request("good-2", "the tumor")));
+  ASSERT_TRUE(stream->Write(Request("good-3", "the largest lesion")));
+  stream->WritesDone();
+  std::map<std::string, int> codes;
+  lsms::v1::SegmentResponse r;
+  while (stream->Read(&r)) codes[r.request_id()] = r.has_status() ? r.status().code() : 0;
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(codes["good-1"], 0);
+  EXPECT_EQ(codes["bad"], static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(codes["good-2"], static_cast<int>(grpc::StatusCode::INTERNAL));
+  EXPECT_EQ(codes["good-3"], 0);
 }
 
 TEST_F(ServiceFakeTest, ConcurrentClientsAllGetExactlyOneAnswerAndShutdownDrains) {
@@ -114,9 +202,15 @@ TEST_F(ServiceFakeTest, ConcurrentClientsAllGetExactlyOneAnswerAndShutdownDrains
   for (auto& th : threads) th.join();
   EXPECT_EQ(ok.load() + other.load(), kThreads * kEach);
   EXPECT_EQ(ok.load(), kThreads * kEach);
+  // After the drain the port is closed. (Over TCP: gRPC 1.51 crashes on a
+  // call through an in-process channel of a server that has shut down.)
+  auto tcp = lsms::v1::SegmentationService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
   server_->Shutdown();
   lsms::v1::SegmentResponse r;
-  EXPECT_EQ(Call(Request("late", "the largest lesion"), &r).error_code(), grpc::StatusCode::UNAVAILABLE);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  EXPECT_EQ(tcp->Segment(&ctx, Request("late", "the largest lesion"), &r).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace
