@@ -146,7 +146,8 @@ absl::StatusOr<DicomStructure> WalkDicomStructure(absl::string_view bytes, int m
   enum class Kind { kSequence, kItem, kPixelData };
   struct Open {
     Kind kind;
-    size_t end;  // 0: undefined length, closed by a delimiter
+    size_t end;     // 0: undefined length, closed by a delimiter
+    bool implicit;  // how the elements inside are encoded
   };
   std::vector<Open> open;
   int depth = 0;  // open sequences
@@ -154,9 +155,9 @@ absl::StatusOr<DicomStructure> WalkDicomStructure(absl::string_view bytes, int m
     if (open.back().kind == Kind::kSequence) --depth;
     open.pop_back();
   };
-  auto push = [&](Kind kind, uint32_t len) -> absl::Status {
+  auto push = [&](Kind kind, uint32_t len, bool inner_implicit) -> absl::Status {
     if (len != kUndefined && len > r.left()) return Malformed(r.pos(), "container longer than the input");
-    open.push_back({kind, len == kUndefined ? 0 : r.pos() + len});
+    open.push_back({kind, len == kUndefined ? 0 : r.pos() + len, inner_implicit});
     if (kind == Kind::kSequence && ++depth > max_depth) {
       return absl::InvalidArgumentError(absl::StrCat("DICOM: sequences nested deeper than ", max_depth, " levels"));
     }
@@ -178,7 +179,7 @@ absl::StatusOr<DicomStructure> WalkDicomStructure(absl::string_view bytes, int m
       if (element == kItem) {
         if (!open.empty() && open.back().kind == Kind::kPixelData) {  // a fragment: bytes, not elements
           if (len == kUndefined || !r.Skip(len)) return Malformed(at, "pixel data fragment");
-        } else if (auto st = push(Kind::kItem, len); !st.ok()) {
+        } else if (auto st = push(Kind::kItem, len, open.empty() ? implicit : open.back().implicit); !st.ok()) {
           return st;
         }
       } else if (element == kItemEnd || element == kSequenceEnd) {
@@ -194,7 +195,8 @@ absl::StatusOr<DicomStructure> WalkDicomStructure(absl::string_view bytes, int m
     }
     std::string vr;
     uint32_t len = 0;
-    if (implicit) {
+    const bool here_implicit = open.empty() ? implicit : open.back().implicit;
+    if (here_implicit) {
       if (!r.U32(&len)) return Malformed(at, "truncated length");
     } else {
       if (!r.Chars(2, &vr)) return Malformed(at, "truncated VR");
@@ -207,10 +209,16 @@ absl::StatusOr<DicomStructure> WalkDicomStructure(absl::string_view bytes, int m
       }
     }
     const bool pixel_data = group == 0x7FE0 && element == 0x0010;
-    if (pixel_data && len == kUndefined) {
-      if (auto st = push(Kind::kPixelData, len); !st.ok()) return st;
+    // As DCMTK reads it: UN of undefined length is a sequence whose items
+    // are implicit VR little endian (PS3.5 6.2.2), on the PixelData tag
+    // too; an explicit SQ is a sequence whatever its tag. (Found by fuzzing:
+    // PixelData "UN" read here as encapsulated fragments hid an element of
+    // 3.7 GB that DCMTK then allocated.)
+    const bool un_sequence = vr == "UN" && len == kUndefined;
+    if (pixel_data && len == kUndefined && vr != "SQ" && !un_sequence) {
+      if (auto st = push(Kind::kPixelData, len, here_implicit); !st.ok()) return st;
     } else if (vr == "SQ" || len == kUndefined) {
-      if (auto st = push(Kind::kSequence, len); !st.ok()) return st;
+      if (auto st = push(Kind::kSequence, len, un_sequence || here_implicit); !st.ok()) return st;
     } else if (!r.Skip(len)) {
       return Malformed(at, "value longer than the input");
     }

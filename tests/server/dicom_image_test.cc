@@ -277,7 +277,7 @@ namespace {
 // The dicom_decode fuzz target's first finding: a JPEG Lossless slice whose
 // fragment walk reaches a TEM marker made DCMTK 3.6.7 spin forever in
 // DJCodecDecoder::scanJpegDataForBitDepth. It must now be refused at once.
-TEST(DicomFuzzRegressionTest, JpegTemMarkerIsRefusedNotASpin) {
+TEST(DicomFuzzRegressionTest, InputsTheFuzzerFailedOnAreRefused) {
   std::ifstream in(std::string(LSMS_FUZZ_CORPUS) + "/dicom_decode/regress-jpeg-tem-hang.dcm", std::ios::binary);
   ASSERT_TRUE(in) << "regression input missing";
   const std::string bytes((std::istreambuf_iterator<char>(in)), {});
@@ -285,6 +285,14 @@ TEST(DicomFuzzRegressionTest, JpegTemMarkerIsRefusedNotASpin) {
   auto slice = DecodeDicom(bytes);
   EXPECT_EQ(slice.status().code(), absl::StatusCode::kInvalidArgument) << slice.status();
   EXPECT_NE(slice.status().message().find("TEM marker"), std::string::npos) << slice.status();
+  // A 4.7 KiB file whose PixelData is an explicit SQ holding an element with
+  // an unknown VR and a 3.7 GB length: DCMTK allocated the 3.7 GB. The
+  // structure walk now reads it as DCMTK does and refuses it first.
+  std::ifstream big(std::string(LSMS_FUZZ_CORPUS) + "/dicom_decode/regress-dcmtk-3.7gb-alloc.dcm", std::ios::binary);
+  ASSERT_TRUE(big) << "regression input missing";
+  auto refused = DecodeDicom(std::string((std::istreambuf_iterator<char>(big)), {}));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_NE(refused.status().message().find("malformed element structure"), std::string::npos) << refused.status();
   // Every other committed DICOM seed decodes or is refused, and returns.
   for (const auto& entry : std::filesystem::directory_iterator(std::string(LSMS_FUZZ_CORPUS) + "/dicom_decode")) {
     std::ifstream f(entry.path(), std::ios::binary);
