@@ -98,21 +98,33 @@ void SegmentationService::Dispatch(const lsms::v1::SegmentRequest& request, absl
 }
 
 grpc::ServerUnaryReactor* SegmentationService::Segment(grpc::CallbackServerContext* context,
-                                                       const lsms::v1::SegmentRequest* request,
-                                                       lsms::v1::SegmentResponse* response) {
+                                                       const grpc::ByteBuffer* request_bytes,
+                                                       grpc::ByteBuffer* response_bytes) {
   auto* reactor = new SegmentReactor();
-  const std::string id = request->request_id();
-  Dispatch(*request, absl::FromChrono(context->deadline()), reactor->cancel_flag(), /*priority=*/0,
-           [this, reactor, response, id, caller = CallerOf(*context).name](
-               absl::StatusOr<lsms::v1::SegmentResponse> r) {
+  const std::string caller = CallerOf(*context).name;
+  lsms::v1::SegmentRequest request;
+  grpc::ByteBuffer copy(*request_bytes);  // Deserialize consumes its buffer; slices are shared, not copied
+  if (!grpc::SerializationTraits<lsms::v1::SegmentRequest>::Deserialize(&copy, &request).ok()) {
+    const absl::Status status = absl::InvalidArgumentError(
+        "the request is not a valid lsms.v1.SegmentRequest: a malformed protobuf, or a string field "
+        "(request_id, expression) that is not UTF-8");
+    Record(Rpc::kSegment, caller, "", status, nullptr);
+    reactor->Finish(ToGrpc(status));
+    return reactor;
+  }
+  const std::string id = request.request_id();
+  Dispatch(request, absl::FromChrono(context->deadline()), reactor->cancel_flag(), /*priority=*/0,
+           [this, reactor, response_bytes, id, caller](absl::StatusOr<lsms::v1::SegmentResponse> r) {
              if (!r.ok()) {
                Record(Rpc::kSegment, caller, id, r.status(), nullptr);
                reactor->Finish(ToGrpc(r.status()));
                return;
              }
-             *response = std::move(*r);
-             Record(Rpc::kSegment, caller, id, absl::OkStatus(), &response->timing());
-             reactor->Finish(grpc::Status::OK);
+             Record(Rpc::kSegment, caller, id, absl::OkStatus(), &r->timing());
+             bool own_buffer = false;
+             const grpc::Status written =
+                 grpc::SerializationTraits<lsms::v1::SegmentResponse>::Serialize(*r, response_bytes, &own_buffer);
+             reactor->Finish(written);
            });
   return reactor;
 }

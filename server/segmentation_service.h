@@ -30,7 +30,16 @@ struct ServiceOptions {
   int series_window = 8;
 };
 
-class SegmentationService final : public lsms::v1::SegmentationService::CallbackService {
+// Segment is a raw method (bytes in, bytes out) so that a request that does
+// not parse, a malformed protobuf or a string field that is not UTF-8, gets
+// INVALID_ARGUMENT saying so; gRPC's own parsing answers those UNIMPLEMENTED
+// with no message (issue 29 row 13).
+using SegmentationServiceBase = lsms::v1::SegmentationService::WithRawCallbackMethod_Segment<
+    lsms::v1::SegmentationService::WithCallbackMethod_SegmentSeries<
+        lsms::v1::SegmentationService::WithCallbackMethod_GetModelInfo<
+            lsms::v1::SegmentationService::WithCallbackMethod_ReloadModel<lsms::v1::SegmentationService::Service>>>>;
+
+class SegmentationService final : public SegmentationServiceBase {
  public:
   // `runner` and `metrics` (nullable) are not owned and must outlive the service.
   // GetModelInfo answers UNAVAILABLE until SetModelInfo() is called.
@@ -47,9 +56,8 @@ class SegmentationService final : public lsms::v1::SegmentationService::Callback
   void SetModelInfo(lsms::v1::ModelInfo full, lsms::v1::ModelInfo public_view);
   std::string model_version() const;
 
-  grpc::ServerUnaryReactor* Segment(grpc::CallbackServerContext* context,
-                                    const lsms::v1::SegmentRequest* request,
-                                    lsms::v1::SegmentResponse* response) override;
+  grpc::ServerUnaryReactor* Segment(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
   grpc::ServerBidiReactor<lsms::v1::SegmentRequest, lsms::v1::SegmentResponse>* SegmentSeries(
       grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -138,6 +139,38 @@ TEST_F(ServiceFakeTest, EveryStatusCodeOfSegmentAndItsMetric) {
               grpc::StatusCode::CANCELLED);
     canceller.join();
   }
+}
+
+TEST_F(ServiceFakeTest, RequestsThatDoNotParseAreInvalidArgumentsWithAReason) {
+  // Issue 29 row 13: gRPC's own parsing answered these UNIMPLEMENTED with no message.
+  Start();
+  grpc::GenericStub stub(server_->InProcessChannel());
+  auto raw = [&](const std::string& bytes) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer req(&slice, 1), resp;
+    grpc::CompletionQueue cq;
+    grpc::Status status;
+    auto call = stub.PrepareUnaryCall(&ctx, "/lsms.v1.SegmentationService/Segment", req, &cq);
+    call->StartCall();
+    call->Finish(&resp, &status, reinterpret_cast<void*>(1));
+    void* tag = nullptr;
+    bool ok = false;
+    cq.Next(&tag, &ok);
+    return status;
+  };
+  // Field 4 (expression) holding the bytes C3 28: not UTF-8.
+  for (const std::string& bad : {std::string("\xff\xff\xff", 3), std::string("\x22\x02\xc3\x28", 4)}) {
+    const grpc::Status st = raw(bad);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(st.error_message().find("not a valid lsms.v1.SegmentRequest"), std::string::npos) << st.error_message();
+  }
+  // The same path serves a well-formed request.
+  std::string good;
+  ASSERT_TRUE(Request("raw", "the largest lesion").SerializeToString(&good));
+  EXPECT_TRUE(raw(good).ok());
+  EXPECT_EQ(Requests("INVALID_ARGUMENT"), 2);
 }
 
 TEST_F(ServiceFakeTest, SeriesLargerThanTheWindowCompletesEverySlice) {
