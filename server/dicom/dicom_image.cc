@@ -84,8 +84,9 @@ absl::Status CheckJpegFrameSize(DcmDataset* ds, Uint16 rows, Uint16 cols) {
 // (1.2.840.10008.1.2.4.50-.70) decode runs over each frame's first fragment,
 // walks the marker segments from offset 0 and never advances past a TEM
 // marker (FF 01): a fragment whose walk reaches one spins a decode thread
-// forever. Found by the dicom_decode fuzz target (a 4.6 KiB file; the
-// regression input is tests/fuzz/corpus/dicom_decode/regress-jpeg-tem-hang.dcm).
+// forever. Found by the dicom_decode fuzz target (4.6 KiB files; the
+// regression inputs are tests/fuzz/corpus/dicom_decode/regress-jpeg-tem-*.dcm,
+// the second reaching the TEM marker past fill bytes, FF FF).
 // This follows the same walk and says whether it would reach FF 01 before a
 // start-of-frame or a byte it stops at.
 bool DcmtkJpegScanSpins(const Uint8* d, size_t n) {
@@ -99,6 +100,8 @@ bool DcmtkJpegScanSpins(const Uint8* d, size_t n) {
     if (sof) return false;
     if (m >= 0xD0 && m <= 0xD9) {
       at += 2;  // RSTn, SOI, EOI
+    } else if (m == 0xFF) {
+      at += 1;  // a fill byte
     } else if (m == 0xC4 || m == 0xC8 || m == 0xCC || m >= 0xDA) {
       at += segment + 2;  // DHT, JPG, DAC, SOS..EXP, APPn, JPGn, COM
     } else if (m > 0x02 && m <= 0xBF) {

@@ -278,13 +278,13 @@ namespace {
 // fragment walk reaches a TEM marker made DCMTK 3.6.7 spin forever in
 // DJCodecDecoder::scanJpegDataForBitDepth. It must now be refused at once.
 TEST(DicomFuzzRegressionTest, InputsTheFuzzerFailedOnAreRefused) {
-  std::ifstream in(std::string(LSMS_FUZZ_CORPUS) + "/dicom_decode/regress-jpeg-tem-hang.dcm", std::ios::binary);
-  ASSERT_TRUE(in) << "regression input missing";
-  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
   ASSERT_TRUE(InitDicomCodecs().ok());
-  auto slice = DecodeDicom(bytes);
-  EXPECT_EQ(slice.status().code(), absl::StatusCode::kInvalidArgument) << slice.status();
-  EXPECT_NE(slice.status().message().find("TEM marker"), std::string::npos) << slice.status();
+  for (const char* name : {"regress-jpeg-tem-hang.dcm", "regress-jpeg-tem-after-fill.dcm"}) {
+    std::ifstream in(std::string(LSMS_FUZZ_CORPUS) + "/dicom_decode/" + name, std::ios::binary);
+    ASSERT_TRUE(in) << "regression input missing: " << name;
+    auto slice = DecodeDicom(std::string((std::istreambuf_iterator<char>(in)), {}));
+    EXPECT_EQ(slice.status().code(), absl::StatusCode::kInvalidArgument) << name << ": " << slice.status();
+  }
   // A 4.7 KiB file whose PixelData is an explicit SQ holding an element with
   // an unknown VR and a 3.7 GB length: DCMTK allocated the 3.7 GB. The
   // structure walk now reads it as DCMTK does and refuses it first.
