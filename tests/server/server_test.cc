@@ -60,12 +60,15 @@ TEST(ServerTest, ServesModelInfoAndHealthOnLoopback) {
 }
 
 TEST(ServerTest, FailsClearlyOnMissingCheckpoint) {
-  ServerOptions o;
-  o.listen_address = "127.0.0.1:0";
-  o.runner.model.checkpoint_path = "/nonexistent/model.safetensors";
+  ServerOptions o = testing::TestServerOptions("/nonexistent/model.safetensors");
   auto server = Server::Create(o);
   ASSERT_FALSE(server.ok());
   EXPECT_NE(server.status().message().find("/nonexistent/model.safetensors"), std::string::npos);
+  // Without a model factory there is nothing to load: a clear error too.
+  o.runner.segmenter_factory = nullptr;
+  server = Server::Create(o);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("segmenter_factory"), std::string::npos) << server.status();
 }
 
 }  // namespace
