@@ -38,20 +38,31 @@ std::string Quoted(const std::string& v) {
 
 constexpr double kMaxSlope = 1e4, kMaxIntercept = 1e6, kMaxSpacingMm = 50.0;
 
+// The encapsulated pixel fragments of `ds`; null when PixelData is absent,
+// native, or not pixel data at all (a PixelData tag read as a sequence).
+DcmPixelSequence* EncapsulatedPixels(DcmDataset* ds) {
+  DcmElement* element = nullptr;
+  if (ds->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr ||
+      element->ident() != EVR_PixelData) {
+    return nullptr;
+  }
+  auto* pixel_data = static_cast<DcmPixelData*>(element);
+  E_TransferSyntax xfer = EXS_Unknown;
+  const DcmRepresentationParameter* param = nullptr;
+  pixel_data->getOriginalRepresentationKey(xfer, param);
+  DcmPixelSequence* seq = nullptr;
+  if (pixel_data->getEncapsulatedRepresentation(xfer, param, seq).bad()) return nullptr;
+  return seq;
+}
+
 // A JPEG or JPEG-LS frame's own size (its start-of-frame marker) must be the
 // Rows and Columns the dataset declares: DCMTK otherwise decodes a small frame
 // into the declared raster (issue 29 row 9: a 1024x256 JPEG with Rows and
 // Columns edited to 4096 came back as a 4096x4096 mask). RLE has no frame
 // header; other fragments without a start-of-frame are left to the decoder.
 absl::Status CheckJpegFrameSize(DcmDataset* ds, Uint16 rows, Uint16 cols) {
-  DcmElement* element = nullptr;
-  if (ds->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr) return absl::OkStatus();
-  auto* pixel_data = static_cast<DcmPixelData*>(element);
-  E_TransferSyntax xfer = EXS_Unknown;
-  const DcmRepresentationParameter* param = nullptr;
-  pixel_data->getOriginalRepresentationKey(xfer, param);
-  DcmPixelSequence* seq = nullptr;
-  if (pixel_data->getEncapsulatedRepresentation(xfer, param, seq).bad() || seq == nullptr) return absl::OkStatus();
+  DcmPixelSequence* seq = EncapsulatedPixels(ds);
+  if (seq == nullptr) return absl::OkStatus();
   DcmPixelItem* item = nullptr;
   if (seq->card() < 2 || seq->getItem(item, 1).bad() || item == nullptr) return absl::OkStatus();  // item 0: offsets
   Uint8* bytes = nullptr;
@@ -121,14 +132,8 @@ absl::Status CheckJpegFragments(DcmDataset* ds, const DcmXfer& xfer) {
       process < 50 || process > 70) {
     return absl::OkStatus();
   }
-  DcmElement* element = nullptr;
-  if (ds->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr) return absl::OkStatus();
-  auto* pixel_data = static_cast<DcmPixelData*>(element);
-  E_TransferSyntax original = EXS_Unknown;
-  const DcmRepresentationParameter* param = nullptr;
-  pixel_data->getOriginalRepresentationKey(original, param);
-  DcmPixelSequence* seq = nullptr;
-  if (pixel_data->getEncapsulatedRepresentation(original, param, seq).bad() || seq == nullptr) return absl::OkStatus();
+  DcmPixelSequence* seq = EncapsulatedPixels(ds);
+  if (seq == nullptr) return absl::OkStatus();
   for (unsigned long i = 1; i < seq->card(); ++i) {  // item 0: the offset table
     DcmPixelItem* item = nullptr;
     Uint8* bytes = nullptr;

@@ -1,5 +1,6 @@
 #include "tests/server/test_server.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 namespace lsms::testing {
@@ -18,6 +19,25 @@ ServerOptions FakeServerOptions(const std::string& checkpoint, const FakeModelOp
   ServerOptions o = LoopbackServerOptions(checkpoint);
   o.runner.segmenter_factory = [fake](const Segmenter::Options& m) { return LoadFakeSegmenter(m, fake); };
   return o;
+}
+
+grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                          const std::string& request_bytes, const std::string& bearer_token) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (!bearer_token.empty()) ctx.AddMetadata("authorization", "Bearer " + bearer_token);
+  grpc::Slice slice(request_bytes);
+  grpc::ByteBuffer request(&slice, 1), response;
+  grpc::CompletionQueue cq;
+  grpc::Status status;
+  auto call = stub.PrepareUnaryCall(&ctx, method, request, &cq);
+  call->StartCall();
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  cq.Next(&tag, &ok);
+  return status;
 }
 
 std::unique_ptr<Server> StartTestServer(const ServerOptions& options) {

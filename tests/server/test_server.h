@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/channel.h>
+
 #include "server/server.h"
 #include "tests/server/fake_segmenter.h"
 
@@ -20,6 +22,11 @@ ServerOptions TestServerOptions(const std::string& checkpoint);
 
 // With the fake model; `checkpoint` from WriteFakeCheckpoint().
 ServerOptions FakeServerOptions(const std::string& checkpoint, const FakeModelOptions& fake = {});
+
+// One message, as raw bytes, to a method by name (any service, no generated
+// stub needed) with an optional bearer token; the call's status.
+grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                          const std::string& request_bytes, const std::string& bearer_token = "");
 
 // Creates the server and warms it up; fails the test (returns null) on error.
 std::unique_ptr<Server> StartTestServer(const ServerOptions& options);

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <thread>
 
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <gtest/gtest.h>
@@ -105,25 +104,9 @@ class SecureServerTest : public ::testing::Test {
     return Info(ch, &info, token).error_code();
   }
 
-  // One message on a method by name (no generated stub needed), e.g. the
-  // reflection service; returns the call's status.
   static grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& ch, const std::string& method,
                               const std::string& request, const std::string& token) {
-    grpc::GenericStub stub(ch);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    if (!token.empty()) ctx.AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    grpc::Slice slice(request);
-    grpc::ByteBuffer req(&slice, 1), resp;
-    grpc::CompletionQueue cq;
-    grpc::Status status;
-    auto call = stub.PrepareUnaryCall(&ctx, method, req, &cq);
-    call->StartCall();
-    call->Finish(&resp, &status, reinterpret_cast<void*>(1));
-    void* tag = nullptr;
-    bool ok = false;
-    cq.Next(&tag, &ok);
-    return status;
+    return testing::RawUnaryCall(ch, method, request, token);
   }
 
   static std::string* checkpoint_;
