@@ -50,7 +50,7 @@ void SeriesReactor::OnReadDone(bool ok) {
     }
   }
   if (!accepted) {
-    FinishIf(finish);
+    FinishIf(this, finish);
     return;
   }
   auto done = [this, id](absl::StatusOr<lsms::v1::SegmentResponse> r) {
@@ -85,7 +85,7 @@ void SeriesReactor::Enqueue(lsms::v1::SegmentResponse response) {
     finish = Pump();
     MaybeRead();
   }
-  FinishIf(finish);
+  FinishIf(this, finish);
 }
 
 std::optional<grpc::Status> SeriesReactor::Pump() {
@@ -107,11 +107,11 @@ std::optional<grpc::Status> SeriesReactor::Pump() {
   return std::nullopt;
 }
 
-void SeriesReactor::FinishIf(const std::optional<grpc::Status>& status) {
-  // Outside mu_ and last: once Finish() is called, OnDone() may delete this
-  // on another thread (issue 29 row 15: Enqueue finished under the lock on a
-  // batcher thread).
-  if (status) Finish(*status);
+void SeriesReactor::FinishIf(SeriesReactor* reactor, const std::optional<grpc::Status>& status) {
+  // Outside mu_ and last: once Finish() is called, OnDone() may delete the
+  // reactor on another thread (issue 29 row 15: Enqueue finished under the
+  // lock on a batcher thread).
+  if (status) reactor->Finish(*status);
 }
 
 void SeriesReactor::OnWriteDone(bool ok) {
@@ -127,7 +127,7 @@ void SeriesReactor::OnWriteDone(bool ok) {
     finish = Pump();
     MaybeRead();
   }
-  FinishIf(finish);
+  FinishIf(this, finish);
 }
 
 void SeriesReactor::OnCancel() {
@@ -138,7 +138,7 @@ void SeriesReactor::OnCancel() {
     broken_ = true;
     finish = Pump();
   }
-  FinishIf(finish);
+  FinishIf(this, finish);
 }
 
 void SeriesReactor::OnDone() { delete this; }

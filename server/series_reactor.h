@@ -38,7 +38,12 @@ class SeriesReactor final
   // the stream finished and return the status to Finish() it with — which
   // the caller does after releasing mu_ (FinishIf).
   std::optional<grpc::Status> Pump() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void FinishIf(const std::optional<grpc::Status>& status) ABSL_LOCKS_EXCLUDED(mu_);
+  // Finishes `reactor` when `status` is set, outside mu_. Static: with no
+  // status it must not touch the reactor at all, which another thread may
+  // have finished and deleted meanwhile (a batcher thread's Enqueue that
+  // leaves the finish to the write completing; ASan+UBSan caught the member
+  // call on the deleted reactor).
+  static void FinishIf(SeriesReactor* reactor, const std::optional<grpc::Status>& status);
   // With mu_ held: read the next slice if the window has room.
   void MaybeRead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
