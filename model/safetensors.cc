@@ -164,18 +164,30 @@ absl::StatusOr<SafetensorsFile> SafetensorsFile::Parse(const std::string& data) 
       return absl::InvalidArgumentError(
           absl::StrCat("safetensors: entry '", it.key(), "' lacks dtype/shape/data_offsets"));
     }
+    // Every field is type-checked before it is read: the header is outside
+    // input, and nlohmann::json throws on a wrong type (found by fuzzing: a
+    // non-string dtype ended the process).
     TensorView t;
+    if (!e["dtype"].is_string()) return absl::InvalidArgumentError(absl::StrCat("safetensors: bad dtype of ", it.key()));
     auto dt = ParseDType(e["dtype"].get<std::string>());
     if (!dt.ok()) return dt.status();
     t.dtype = *dt;
+    if (!e["shape"].is_array()) return absl::InvalidArgumentError(absl::StrCat("safetensors: bad shape of ", it.key()));
+    uint64_t elements = 1;
     for (const auto& s : e["shape"]) {
       if (!s.is_number_integer() || s.get<int64_t>() < 0) {
         return absl::InvalidArgumentError(absl::StrCat("safetensors: bad shape of ", it.key()));
       }
+      const auto dim = static_cast<uint64_t>(s.get<int64_t>());
+      // The tensor must fit in the payload, which also keeps numel() from overflowing.
+      if (dim != 0 && elements > payload / dim) {
+        return absl::InvalidArgumentError(absl::StrCat("safetensors: tensor '", it.key(), "' is larger than the file"));
+      }
+      elements *= dim;
       t.shape.push_back(s.get<int64_t>());
     }
     const auto& off = e["data_offsets"];
-    if (!off.is_array() || off.size() != 2) {
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned()) {
       return absl::InvalidArgumentError(absl::StrCat("safetensors: bad offsets of ", it.key()));
     }
     uint64_t begin = off[0].get<uint64_t>(), end = off[1].get<uint64_t>();

@@ -69,6 +69,26 @@ TEST(SafetensorsTest, RejectsGarbage) {
   EXPECT_FALSE(SafetensorsFile::Parse(std::string(8, '\xff') + "x").ok());
 }
 
+// Headers with fields of the wrong type or sizes past the file are errors,
+// never exceptions (the safetensors fuzz target's first finding: a dtype that
+// was not a string ended the process).
+TEST(SafetensorsTest, WrongTypesAndOversizedShapesAreErrorsNotExceptions) {
+  for (const std::string header : {
+           R"({"x":{"dtype":7,"shape":[2],"data_offsets":[0,8]}})",
+           R"({"x":{"dtype":"F32","shape":{"a":2},"data_offsets":[0,8]}})",
+           R"({"x":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})",
+           R"({"x":{"dtype":"F32","shape":[2],"data_offsets":["0",8]}})",
+           R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[-1,8]}})",
+           R"({"x":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}})",
+       }) {
+    std::string file(8, '\0');
+    uint64_t n = header.size();
+    std::memcpy(file.data(), &n, 8);
+    file += header + std::string(8, '\0');
+    EXPECT_FALSE(SafetensorsFile::Parse(file).ok()) << header;
+  }
+}
+
 TEST(SafetensorsTest, HalfConversionRoundsToNearest) {
   for (float f : {0.0f, 1.0f, -1.5f, 65504.0f, 0.000061035156f, 3.140625f}) {
     EXPECT_FLOAT_EQ(HalfToFloat(FloatToHalf(f)), f);
