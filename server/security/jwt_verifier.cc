@@ -9,8 +9,6 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/png_codec.h"
 
 namespace lsms {
 
@@ -135,11 +134,9 @@ bool NumericClaim(const Json& claims, const char* name, double* out) {
 }  // namespace
 
 absl::StatusOr<JwtVerifier> JwtVerifier::Create(const JwtOptions& options) {
-  std::ifstream in(options.keys_path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the JWT key file ", options.keys_path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return FromKeys(s.str(), options);
+  auto text = ReadFile(options.keys_path);
+  if (!text.ok()) return absl::NotFoundError(absl::StrCat("cannot read the JWT key file ", options.keys_path));
+  return FromKeys(*text, options);
 }
 
 absl::StatusOr<JwtVerifier> JwtVerifier::FromKeys(absl::string_view text, const JwtOptions& options) {

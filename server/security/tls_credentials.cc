@@ -5,24 +5,21 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include <fstream>
-#include <sstream>
 
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/png_codec.h"
 #include "common/status_macros.h"
 
 namespace lsms {
 namespace {
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  auto text = ReadFile(path);
+  if (!text.ok()) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
+  return text;
 }
 
 // OpenSSL's queued error, as text (and the queue cleared).

@@ -3,15 +3,14 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/png_codec.h"
 
 namespace lsms {
 namespace {
@@ -34,11 +33,9 @@ std::array<unsigned char, 32> Sha256(absl::string_view data) {
 }
 
 absl::StatusOr<TokenTable> TokenTable::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the token file ", path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return Parse(s.str(), path);
+  auto text = ReadFile(path);
+  if (!text.ok()) return absl::NotFoundError(absl::StrCat("cannot read the token file ", path));
+  return Parse(*text, path);
 }
 
 absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text, absl::string_view origin) {

@@ -104,11 +104,6 @@ class SecureServerTest : public ::testing::Test {
     return Info(ch, &info, token).error_code();
   }
 
-  static grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& ch, const std::string& method,
-                              const std::string& request, const std::string& token) {
-    return testing::RawUnaryCall(ch, method, request, token);
-  }
-
   static std::string* checkpoint_;
   static fs::path* pki_;
   std::unique_ptr<Server> server_;
@@ -127,7 +122,7 @@ TEST_F(SecureServerTest, TlsRefusesPlaintextAndStrangersAndServesTrustingClients
   EXPECT_EQ(InfoCode(Channel("ca2")), grpc::StatusCode::UNAVAILABLE) << "a client trusting another CA";
   EXPECT_EQ(InfoCode(Channel("ca1")), grpc::StatusCode::OK);
   // Reflection is off unless asked for.
-  EXPECT_EQ(RawCall(Channel("ca1"), "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+  EXPECT_EQ(testing::RawUnaryCall(Channel("ca1"), "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
                     std::string("\x3a\x00", 2), "")
                 .error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
@@ -194,9 +189,9 @@ TEST_F(SecureServerTest, TokensAuthenticateEveryRpcAndScopesGateAdminDetails) {
   // Reflection (list_services) only for admins.
   const std::string method = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
   const std::string list_services("\x3a\x00", 2);
-  EXPECT_EQ(RawCall(ch, method, list_services, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(RawCall(ch, method, list_services, kSegmentToken).error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(RawCall(ch, method, list_services, kAdminToken).error_code(), grpc::StatusCode::OK);
+  EXPECT_EQ(testing::RawUnaryCall(ch, method, list_services, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(testing::RawUnaryCall(ch, method, list_services, kSegmentToken).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(testing::RawUnaryCall(ch, method, list_services, kAdminToken).error_code(), grpc::StatusCode::OK);
 
   // ReloadModel is an admin RPC.
   auto reload = [&](const std::string& token, lsms::v1::ReloadModelResponse* out) {
