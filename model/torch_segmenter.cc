@@ -6,7 +6,6 @@
 
 #include <optional>
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #ifdef LSMS_WITH_CUDA  // set by CMake when the libtorch in use has CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -19,29 +18,13 @@
 #include "model/checkpoint.h"
 #include "model/liver_roi.h"
 #include "model/segmenter.h"
+#include "model/torch_device.h"
 
 namespace lsms {
 namespace {
 
 // A 0.75 mm pixel at 512 px, the middle of typical abdominal CT spacing.
 constexpr float kTypicalFieldOfViewMm = 0.75f * 512.0f;
-
-absl::StatusOr<torch::Device> ChooseDevice(const std::string& spec) {
-  try {
-    if (spec == "cpu") return torch::Device(torch::kCPU);
-    if (spec == "auto") {
-      return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-    }
-    torch::Device d(spec);
-    if (d.is_cuda() && !torch::cuda::is_available()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("device '", spec, "' requested but CUDA is not available in this build/host"));
-    }
-    return d;
-  } catch (const c10::Error& e) {
-    return absl::InvalidArgumentError(absl::StrCat("bad device '", spec, "': ", e.what_without_backtrace()));
-  }
-}
 
 class TorchSegmenter final : public Segmenter {
  public:
@@ -127,22 +110,16 @@ class TorchSegmenter final : public Segmenter {
     in.mask = mask.to(device_);
     in.mm_per_pixel = mm.to(device_);
     PassResult r;
-    const bool cast = autocast_ != "none";
-    if (cast) {
-      at::autocast::set_enabled(true);
-      at::autocast::set_autocast_gpu_dtype(autocast_ == "bf16" ? at::kBFloat16 : at::kHalf);
-    }
-    auto out = net_->forward(in);
-    // Ungated: PredictOrThrow gates on the final (possibly flip-averaged)
-    // score that Prediction reports, so the mask is empty exactly when it is
-    // below the threshold.
-    r.prob = net_->ReferredProbability(out, in, /*gate=*/false).to(torch::kFloat32);
-    r.present = torch::sigmoid(out.present_logit).to(torch::kFloat32);
-    r.relevance = net_->TokenRelevance(r.prob, in.mask).to(torch::kFloat32);
-    if (want_liver) r.liver = torch::sigmoid(out.liver_logits).to(torch::kFloat32).to(torch::kCPU).contiguous();
-    if (cast) {
-      at::autocast::clear_cache();
-      at::autocast::set_enabled(false);
+    {
+      CudaAutocastScope cast(autocast_);
+      auto out = net_->forward(in);
+      // Ungated: PredictOrThrow gates on the final (possibly flip-averaged)
+      // score that Prediction reports, so the mask is empty exactly when it is
+      // below the threshold.
+      r.prob = net_->ReferredProbability(out, in, /*gate=*/false).to(torch::kFloat32);
+      r.present = torch::sigmoid(out.present_logit).to(torch::kFloat32);
+      r.relevance = net_->TokenRelevance(r.prob, in.mask).to(torch::kFloat32);
+      if (want_liver) r.liver = torch::sigmoid(out.liver_logits).to(torch::kFloat32).to(torch::kCPU).contiguous();
     }
     r.prob = r.prob.to(torch::kCPU).contiguous();
     r.present = r.present.to(torch::kCPU).contiguous();
@@ -285,7 +262,9 @@ class TorchSegmenter final : public Segmenter {
 #ifdef LSMS_WITH_CUDA
     if (device_.is_cuda()) {
       const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device_.index());
-      const auto agg = static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE);
+      // StatType::AGGREGATE, index 0 in every libtorch (the enum moved from
+      // c10::cuda::CUDACachingAllocator to c10::CachingAllocator in 2.x).
+      constexpr size_t agg = 0;
       return reserved ? stats.reserved_bytes[agg].current : stats.allocated_bytes[agg].current;
     }
 #endif
@@ -313,7 +292,7 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const Options& option
     return absl::InvalidArgumentError(
         absl::StrCat("autocast must be none, fp16 or bf16, got '", options.autocast, "'"));
   }
-  LSMS_ASSIGN_OR_RETURN(torch::Device device, ChooseDevice(options.device));
+  LSMS_ASSIGN_OR_RETURN(torch::Device device, ParseDevice(options.device));
   if (options.num_threads > 0) torch::set_num_threads(options.num_threads);
   LSMS_ASSIGN_OR_RETURN(LoadedCheckpoint ckpt, LoadCheckpoint(options.checkpoint_path));
   if (!options.calibration.empty()) {

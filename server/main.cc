@@ -50,6 +50,8 @@ ABSL_FLAG(int, max_image_side, 4096, "Largest accepted image rows/columns.");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "Prometheus /metrics address (loopback by default); empty disables metrics.");
 ABSL_FLAG(std::string, port_file, "", "If set, write the bound gRPC port to this file once listening.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, write the bound /metrics port to this file once listening (with --metrics_listen ...:0).");
 ABSL_FLAG(int, max_series_slices, 2000, "Slices per SegmentSeries stream.");
 ABSL_FLAG(int, max_queue_mb, 1024,
           "Memory the queued requests may hold (decoded images, model inputs), MiB; 0 = no byte bound.");
@@ -137,6 +139,10 @@ int main(int argc, char** argv) {
             << (options.tls.enabled() ? (options.tls.client_ca_path.empty() ? ", TLS" : ", mutual TLS") : ", plaintext")
             << (options.auth.enabled() ? ", authentication on" : ", no authentication")
             << " (NOT_SERVING until warm)" << std::endl;
+  if (!absl::GetFlag(FLAGS_metrics_port_file).empty()) {
+    std::ofstream(absl::GetFlag(FLAGS_metrics_port_file)) << (*server)->metrics_port() << "\n";
+  }
+  // Last: a script waiting for the gRPC port file finds the metrics one too.
   if (!absl::GetFlag(FLAGS_port_file).empty()) {
     std::ofstream(absl::GetFlag(FLAGS_port_file)) << (*server)->port() << "\n";
   }

@@ -41,6 +41,8 @@ ABSL_FLAG(std::string, out, "eval", "Output folder (report.json, report.md, wors
 ABSL_FLAG(int, worst, 12, "Overlays of the lowest-IoU samples.");
 ABSL_FLAG(int, batch, 8, "Inference batch size.");
 ABSL_FLAG(int, threads, 0, "Torch intra-op threads (0 = default).");
+ABSL_FLAG(std::string, device, "auto", "auto (CUDA when available), cpu, cuda or cuda:N.");
+ABSL_FLAG(std::string, autocast, "none", "Mixed precision on CUDA: none, fp16 or bf16.");
 ABSL_FLAG(double, present_threshold, -1,
           "Target-present threshold in (0, 1) overriding the checkpoint's (calibrate on --split val).");
 ABSL_FLAG(std::string, present_sweep, "",
@@ -175,7 +177,8 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   Segmenter::Options mo;
   mo.checkpoint_path = absl::GetFlag(FLAGS_checkpoint);
-  mo.device = "auto";
+  mo.device = absl::GetFlag(FLAGS_device);
+  mo.autocast = absl::GetFlag(FLAGS_autocast);
   mo.num_threads = absl::GetFlag(FLAGS_threads);
   mo.flip_averaging = absl::GetFlag(FLAGS_flip_averaging);
   mo.absolute_windows = absl::GetFlag(FLAGS_absolute_windows);
@@ -385,6 +388,8 @@ int main(int argc, char** argv) {
   j["oracle_all_lesions"] = dump_grouped(oracle, oracle_groups);
   const double n_samples = static_cast<double>(ds->samples.size());
   j["model_ms_per_expression"] = 1e3 * main_run->seconds / n_samples;
+  j["device"] = (*model)->device();
+  j["batch"] = absl::GetFlag(FLAGS_batch);
   if (whole_ran) {
     j["ablation_whole_slice_only"] = dump(whole_run.acc);
     j["whole_slice_ms_per_expression"] = 1e3 * whole_run.seconds / n_samples;

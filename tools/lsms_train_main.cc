@@ -68,6 +68,8 @@ ABSL_FLAG(int, val_every, 250, "Validate (and checkpoint) every N steps.");
 ABSL_FLAG(int, val_images, 60, "Validation images used.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of initialisation, sampling and augmentation.");
 ABSL_FLAG(int, threads, 0, "Torch intra-op threads (0 = default).");
+ABSL_FLAG(std::string, device, "cpu",
+          "cpu, cuda, cuda:N or auto: where the network and each batch live (same outputs either way).");
 ABSL_FLAG(bool, augment, true, "Augment (affine, HU noise, contrast, flip with left/right swap).");
 
 namespace {
@@ -130,6 +132,7 @@ int main(int argc, char** argv) {
   o.val_images = absl::GetFlag(FLAGS_val_images);
   o.seed = absl::GetFlag(FLAGS_seed);
   o.threads = absl::GetFlag(FLAGS_threads);
+  o.device = absl::GetFlag(FLAGS_device);
   o.augment = absl::GetFlag(FLAGS_augment);
   o.command_line = absl::StrJoin(args, " ");
   auto st = lsms::train::Train(o);

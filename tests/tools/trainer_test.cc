@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -128,6 +129,50 @@ TEST(TrainerTest, TrainsOnSeveralManifestsAndValidatesOnAnother) {
   o.out_dir = (dir / "run2").string();
   auto st = train::Train(o);
   EXPECT_TRUE(absl::IsInvalidArgument(st)) << st;
+  fs::remove_all(dir);
+}
+
+TEST(TrainerTest, AGpuThisHostLacksIsRefusedBeforeAnyWork) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "this host has a GPU";
+  const fs::path dir = fs::temp_directory_path() / ("lsms_train_nogpu_" + std::to_string(::getpid()));
+  train::TrainOptions o = TinyRun((dir / "absent" / "manifest.jsonl").string(), 2, dir / "run");
+  o.device = "cuda";
+  auto st = train::Train(o);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  EXPECT_NE(st.message().find("CUDA"), std::string::npos) << st;
+  o.device = "tpu";
+  EXPECT_EQ(train::Train(o).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(dir / "run"));
+}
+
+// A leg on the GPU, the next on the CPU from the GPU's resumable state: the
+// optimizer's moments follow the parameters, the files are the same format.
+TEST(TrainerTest, TrainsOnCudaAndResumesOnTheCpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const fs::path dir = fs::temp_directory_path() / ("lsms_train_cuda_" + std::to_string(::getpid()));
+  ASSERT_TRUE(WriteBenchmark(dir / "data", 6, 3, 0.34));
+  train::TrainOptions o = TinyRun((dir / "data" / "manifest.jsonl").string(), 12, dir / "run");
+  o.val_every = 6;
+  o.lr = 1e-3;
+  o.augment = false;
+  o.device = "cuda";
+  ASSERT_TRUE(train::Train(o).ok());
+  auto ckpt = LoadCheckpoint((dir / "run" / "last.safetensors").string());
+  ASSERT_TRUE(ckpt.ok()) << ckpt.status();
+  o.device = "cpu";
+  o.resume = true;
+  o.steps = 14;
+  ASSERT_TRUE(train::Train(o).ok());
+  std::ifstream csv(dir / "run" / "log.csv");
+  std::string line;
+  std::getline(csv, line);
+  int rows = 0;
+  while (std::getline(csv, line)) ++rows;
+  EXPECT_EQ(rows, 14);
+  // And back onto the GPU.
+  o.device = "cuda";
+  o.steps = 16;
+  ASSERT_TRUE(train::Train(o).ok());
   fs::remove_all(dir);
 }
 

@@ -22,6 +22,7 @@
 #include "model/checkpoint.h"
 #include "model/losses.h"
 #include "model/pretrained_text.h"
+#include "model/torch_device.h"
 #include "model/tokenizer.h"
 #include "tools/synth/expression_grammar.h"
 #include "tools/train/dataset.h"
@@ -89,11 +90,35 @@ struct Built {
   LossTargets targets;
 };
 
+torch::Tensor To(const torch::Tensor& t, const torch::Device& device) {
+  return t.defined() ? t.to(device, /*non_blocking=*/false) : t;
+}
+
+NetInputs ToDevice(NetInputs in, const torch::Device& device) {
+  if (device.is_cpu()) return in;
+  for (torch::Tensor* t : {&in.image, &in.ids, &in.mask, &in.mm_per_pixel, &in.candidates,
+                           &in.candidate_valid, &in.liver}) {
+    *t = To(*t, device);
+  }
+  return in;
+}
+
+Built ToDevice(Built b, const torch::Device& device) {
+  if (device.is_cpu()) return b;
+  b.in = ToDevice(std::move(b.in), device);
+  for (torch::Tensor* t : {&b.targets.target, &b.targets.all_lesions, &b.targets.liver, &b.targets.present,
+                           &b.targets.group, &b.targets.candidate_target, &b.targets.candidate_valid,
+                           &b.targets.instances}) {
+    *t = To(*t, device);
+  }
+  return b;
+}
+
 class Trainer {
  public:
-  Trainer(const TrainOptions& o, ModelConfig config, std::unique_ptr<Tokenizer> tok, LsmsNet net,
-          Dataset train, Dataset val, CheckpointInfo info)
-      : o_(o), c_(std::move(config)), tok_(std::move(tok)), net_(std::move(net)),
+  Trainer(const TrainOptions& o, torch::Device device, ModelConfig config, std::unique_ptr<Tokenizer> tok,
+          LsmsNet net, Dataset train, Dataset val, CheckpointInfo info)
+      : o_(o), device_(device), c_(std::move(config)), tok_(std::move(tok)), net_(std::move(net)),
         train_(std::move(train)), val_(std::move(val)), info_(std::move(info)) {
     for (const auto& [kind, idx] : train_.by_kind) {
       kinds_.push_back(kind);
@@ -112,6 +137,7 @@ class Trainer {
   void SetLearningRate(int step);
 
   TrainOptions o_;
+  torch::Device device_;
   ModelConfig c_;
   std::unique_ptr<Tokenizer> tok_;
   LsmsNet net_;
@@ -224,9 +250,9 @@ std::map<std::string, double> Trainer::Validate() {
     const size_t end = std::min(n, start + 16);
     std::vector<size_t> batch;
     for (size_t i = start; i < end; ++i) batch.push_back(i);
-    NetInputs in = SampleInputs(val_, batch, *tok_, c_);
+    NetInputs in = ToDevice(SampleInputs(val_, batch, *tok_, c_), device_);
     auto out = net_->forward(in);
-    auto pred = net_->ReferredProbability(out, in) > c_.default_threshold;
+    auto pred = (net_->ReferredProbability(out, in) > c_.default_threshold).to(torch::kCPU);
     for (size_t i = start; i < end; ++i) {
       const Sample& smp = val_.samples[i];
       auto gt = MaskTensor(smp.mask, s) > 0.5;
@@ -309,7 +335,9 @@ absl::Status Trainer::Run() {
     auto st = nlohmann::json::parse(std::ifstream((dir / "last-state.json").string()));
     start = st["step"].get<int>();
     best = st["best"].get<double>();
-    torch::load(*opt_, (dir / "last-optimizer.pt").string());
+    // The optimizer's moments go where the parameters are, whichever device
+    // saved them.
+    torch::load(*opt_, (dir / "last-optimizer.pt").string(), device_);
     TruncateLogAfter(dir / "log.csv", start);
     std::cerr << "lsms-train: resuming at step " << start << " (best val mIoU " << best << ")\n";
   }
@@ -329,7 +357,7 @@ absl::Status Trainer::Run() {
   weights.present = o_.present_weight;
   for (int step = start; step < o_.steps; ++step) {
     SetLearningRate(step);
-    Built b = MakeBatch(rng);
+    Built b = ToDevice(MakeBatch(rng), device_);
     auto out = net_->forward(b.in);
     LossTerms l = ComputeLosses(*net_, out, b.targets, weights);
     // The selection head also learns on the candidates inference will give
@@ -389,6 +417,7 @@ absl::Status Trainer::Run() {
 absl::Status Train(const TrainOptions& o) {
   try {
     if (o.threads > 0) torch::set_num_threads(o.threads);
+    LSMS_ASSIGN_OR_RETURN(const torch::Device device, ParseDevice(o.device));
     CheckpointInfo info;
     LsmsNet net{nullptr};
     const fs::path dir = o.out_dir;
@@ -504,8 +533,11 @@ absl::Status Train(const TrainOptions& o) {
     std::cerr << "lsms-train: " << train.images.size() << " train images, " << train.samples.size()
               << " expressions; " << val.samples.size() << " val expressions\n";
     if (pretrained) net->text->FreezePretrained();
+    // Before the optimizer is made: it holds the parameters as they are then.
+    net->to(device);
+    std::cerr << "lsms-train: training on " << device.str() << "\n";
     ModelConfig config = info.config;  // copied before `info` is moved below
-    Trainer t(o, std::move(config), std::move(tok), net, std::move(train), std::move(val), std::move(info));
+    Trainer t(o, device, std::move(config), std::move(tok), net, std::move(train), std::move(val), std::move(info));
     return t.Run();
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrCat("torch: ", e.what_without_backtrace()));

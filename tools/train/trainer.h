@@ -84,6 +84,12 @@ struct TrainOptions {
   int val_images = 60;
   uint64_t seed = 1;
   int threads = 0;
+  // Where the network, its optimizer state and each batch live: "cpu",
+  // "cuda", "cuda:N" or "auto" (model/torch_device.h). Batches are assembled
+  // and augmented on the CPU and copied over; checkpoints, the resumable state
+  // and log.csv are the same files whichever device wrote them, so a run can
+  // move between a GPU and the CPU from one leg to the next.
+  std::string device = "cpu";
   bool augment = true;
   double flip_probability = 0.5;
   std::string command_line;       // recorded in provenance
