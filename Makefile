@@ -5,7 +5,8 @@ BUILD ?= build
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: deps deps-test build build-demo demo test test-quick check-thread-safety fuzz sanitize clean
+.PHONY: deps deps-test deps-cuda build build-demo build-cuda demo test test-cuda test-quick check-thread-safety \
+        fuzz sanitize gpu-check clean
 
 # What building and running the service needs.
 deps:
@@ -49,9 +50,29 @@ check-thread-safety: deps-test
 	  -DLSMS_BUILD_TESTS=OFF "-DCMAKE_CXX_FLAGS=-Wthread-safety -Werror=thread-safety"
 	cmake --build $(BUILD)-tsa -j$$(nproc) --target lsms_batching lsms_server
 
+# The same code against PyTorch's CUDA libtorch (2.11, from the Python package
+# index) instead of Debian's CPU-only 1.13: every LSMS_WITH_CUDA line compiles
+# and links (libtorch_cuda), and the CPU test suite passes on that libtorch
+# too. Needs the CUDA toolkit (nvcc), not a GPU; CI runs it after `make test`.
+deps-cuda: deps-test
+	scripts/install-deps --with-cuda-torch
+
+build-cuda: deps-cuda
+	cmake --preset cuda -DLSMS_BUILD_TESTS=ON
+	cmake --build build-cuda -j$$(nproc)
+
+test-cuda: build-cuda
+	cd build-cuda && ctest --output-on-failure -j$$(nproc) -LE deploy
+	scripts/gpu-check
+
+# On a machine with an NVIDIA GPU: CUDA correctness and speed, with a report
+# in benchmarks/results/ (see the script). Elsewhere it says so and exits 0.
+gpu-check:
+	scripts/gpu-check
+
 # Everything but the libtorch-heavy and integration tests.
 test-quick: build
 	cd $(BUILD) && ctest --output-on-failure -L quick -j$$(nproc)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-cuda
