@@ -60,6 +60,9 @@ deps-cuda: deps-test
 build-cuda: deps-cuda
 	cmake --preset cuda -DLSMS_BUILD_TESTS=ON
 	cmake --build build-cuda -j$$(nproc)
+	@lib=$$(ldd build-cuda/server/lsms-server | grep -o 'libtorch_cuda.so => [^ ]*') && \
+	  echo "build-cuda: lsms-server links $$lib" || \
+	  { echo "build-cuda: lsms-server does not link libtorch_cuda" >&2; exit 1; }
 
 test-cuda: build-cuda
 	cd build-cuda && ctest --output-on-failure -j$$(nproc) -LE deploy
