@@ -6,13 +6,19 @@
 #    resource file the kustomization lists;
 #  - two deliberately broken manifests (a wrong type, an unknown field) are each
 #    rejected, so the check can fail;
-#  - docker-compose (Debian) validates deploy/compose.yaml.
+#  - docker-compose (Debian) validates deploy/compose.yaml;
+#  - hadolint (from .venv) lints the Dockerfile, both variants, with no finding
+#    of any level, and rejects a deliberately bad one; the GPU variant installs
+#    its libtorch with the same pinned installer step that CI runs.
 # `scripts/install-deps --with-deploy-tools` installs everything it needs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/tests/deploy"
 validate="${KUBERNETES_VALIDATE:-$root/.venv/bin/kubernetes-validate}"
-[ -x "$validate" ] || { echo "missing $validate: run scripts/install-deps --with-deploy-tools" >&2; exit 1; }
+hadolint="$root/.venv/bin/hadolint"
+for tool in "$validate" "$hadolint"; do
+  [ -x "$tool" ] || { echo "missing $tool: run scripts/install-deps --with-deploy-tools" >&2; exit 1; }
+done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -53,4 +59,14 @@ grep -q "seccompProfile" "$rendered" || { echo "Deployment lacks a seccompProfil
 grep -q "^kind: NetworkPolicy$" "$rendered" || { echo "deploy/k8s lacks a NetworkPolicy" >&2; exit 1; }
 grep -q -- "--tls_cert=" "$rendered" || { echo "the Deployment does not serve TLS" >&2; exit 1; }
 grep -q -- "--auth_tokens=" "$rendered" || { echo "the Deployment does not authenticate callers" >&2; exit 1; }
+"$hadolint" --no-color --failure-threshold info "$root/Dockerfile"
+if "$hadolint" --no-color --failure-threshold info "$here/bad.Dockerfile" >/dev/null 2>&1; then
+  echo "hadolint accepted the broken tests/deploy/bad.Dockerfile" >&2
+  exit 1
+fi
+grep -q -- "--with-cuda-torch" "$root/Dockerfile" || { echo "the CUDA image does not install libtorch with install-deps" >&2; exit 1; }
+if grep -q "third_party/libtorch" "$root/Dockerfile"; then
+  echo "the CUDA image expects a hand-unpacked libtorch" >&2
+  exit 1
+fi
 echo "deploy files OK"

@@ -1,0 +1,3 @@
+FROM debian:bookworm-slim
+RUN cd /tmp && apt-get update && apt-get install -y curl
+CMD curl
