@@ -43,7 +43,12 @@ ABSL_FLAG(absl::Duration, drain_grace, absl::Seconds(20), "On SIGTERM, time allo
 ABSL_FLAG(int, instances, 1, "Model instances (worker threads; one CUDA stream each on GPU).");
 ABSL_FLAG(int, max_batch_size, 8, "Largest batch; warm-up may cap it lower (see --cap_batch_by_throughput).");
 ABSL_FLAG(bool, cap_batch_by_throughput, true, "At warm-up, cap the batch size at the best measured images/s.");
-ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(5), "Longest the oldest queued request waits for a batch.");
+ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(5),
+          "Longest the oldest queued request waits for a batch to fill while another batch is running; an idle "
+          "model runs what is queued at once (see --dispatch_when_idle).");
+ABSL_FLAG(bool, dispatch_when_idle, true,
+          "Run queued requests at once when no batch is running; false: always wait up to --max_queue_delay for "
+          "a fuller batch.");
 ABSL_FLAG(int, max_queue_size, 256, "Queued requests before RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, max_expression_bytes, 512, "Longest accepted expression, bytes.");
 ABSL_FLAG(int, max_image_side, 4096, "Largest accepted image rows/columns.");
@@ -114,6 +119,7 @@ int main(int argc, char** argv) {
   options.runner.cap_batch_size_by_throughput = absl::GetFlag(FLAGS_cap_batch_by_throughput);
   options.runner.batching.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
   options.runner.batching.max_queue_delay = absl::GetFlag(FLAGS_max_queue_delay);
+  options.runner.batching.dispatch_when_idle = absl::GetFlag(FLAGS_dispatch_when_idle);
   options.runner.batching.max_queue_size = absl::GetFlag(FLAGS_max_queue_size);
   if (const int mb = absl::GetFlag(FLAGS_max_queue_mb); mb < 0 || mb > (1 << 20)) {
     std::cerr << "lsms-server: --max_queue_mb must be in [0, 1048576], got " << mb << "\n";

@@ -26,8 +26,8 @@ struct FakeTask {
   size_t size_bytes = 0;
 };
 
-// A puppet processor: records every batch and lets the test decide when a
-// batch finishes.
+// A puppet processor: records every batch and, once Hold() was called, keeps
+// each batch "computing" until Release().
 class Puppet {
  public:
   void Process(int /*worker*/, DynamicBatcher<FakeTask>::Batch batch) {
@@ -35,6 +35,16 @@ class Puppet {
     for (auto& t : batch) ids.push_back(t->id);
     absl::MutexLock l(&mu_);
     batches_.push_back(ids);
+    auto released = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !hold_; };
+    mu_.Await(absl::Condition(&released));
+  }
+  void Hold() {
+    absl::MutexLock l(&mu_);
+    hold_ = true;
+  }
+  void Release() {
+    absl::MutexLock l(&mu_);
+    hold_ = false;
   }
   std::vector<std::vector<int>> batches() {
     absl::MutexLock l(&mu_);
@@ -49,17 +59,22 @@ class Puppet {
  private:
   absl::Mutex mu_;
   std::vector<std::vector<int>> batches_ ABSL_GUARDED_BY(mu_);
+  bool hold_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// The delay, deadline, priority and drain tests turn dispatch_when_idle off so
+// that a lone task waits for the delay; the idle tests turn it on.
 class DynamicBatcherTest : public testing::Test {
  protected:
   std::unique_ptr<DynamicBatcher<FakeTask>> Make(int max_batch, absl::Duration delay, int queue = 100,
-                                                 int priorities = 1) {
+                                                 int priorities = 1, bool idle = false, int workers = 1) {
     BatcherOptions o;
     o.max_batch_size = max_batch;
     o.max_queue_delay = delay;
     o.max_queue_size = queue;
     o.num_priorities = priorities;
+    o.dispatch_when_idle = idle;
+    o.num_workers = workers;
     o.clock = &clock_;
     return *DynamicBatcher<FakeTask>::Create(
         o, [this](int w, DynamicBatcher<FakeTask>::Batch b) { puppet_.Process(w, std::move(b)); });
@@ -175,6 +190,7 @@ TEST_F(DynamicBatcherTest, ShutdownDrainsOnlyUntilItsDeadlineAndFailsTheRestUnav
   BatcherOptions o;
   o.max_batch_size = 2;
   o.max_queue_delay = absl::Seconds(100);
+  o.dispatch_when_idle = false;
   o.clock = &clock_;
   std::vector<int> processed;
   absl::Mutex mu;
@@ -207,6 +223,7 @@ TEST_F(DynamicBatcherTest, TheQueueIsBoundedInBytesToo) {
   o.max_batch_size = 8;
   o.max_queue_delay = absl::Seconds(100);
   o.max_queue_bytes = 100;
+  o.dispatch_when_idle = false;
   o.clock = &clock_;
   auto b = *DynamicBatcher<FakeTask>::Create(
       o, [this](int w, DynamicBatcher<FakeTask>::Batch batch) { puppet_.Process(w, std::move(batch)); });
@@ -230,6 +247,69 @@ TEST_F(DynamicBatcherTest, TheQueueIsBoundedInBytesToo) {
   EXPECT_EQ(b->queue_bytes(), 0u);
   EXPECT_TRUE(add(5, 500).ok());  // alone, over the budget: still taken
   EXPECT_FALSE(add(6, 1).ok());
+}
+
+TEST_F(DynamicBatcherTest, ALoneTaskOnAnIdleModelRunsAtOnce) {
+  // No batch is running: the task is released with the clock standing still,
+  // 100 s of delay notwithstanding.
+  auto b = Make(8, absl::Seconds(100), 100, 1, /*idle=*/true);
+  ASSERT_TRUE(Add(b.get(), 1).ok());
+  puppet_.WaitForBatches(1);
+  EXPECT_EQ(puppet_.batches()[0], (std::vector<int>{1}));
+  EXPECT_EQ(b->stats().batches_on_idle, 1);
+}
+
+TEST_F(DynamicBatcherTest, WhatQueuedBehindABusyModelIsTakenTheMomentItIsFree) {
+  // One worker: while batch {1} computes, 2 and 3 queue; when it returns they
+  // go together at once (the clock never moves), up to the batch cap.
+  auto b = Make(2, absl::Seconds(100), 100, 1, /*idle=*/true);
+  puppet_.Hold();
+  ASSERT_TRUE(Add(b.get(), 1).ok());
+  puppet_.WaitForBatches(1);
+  for (int id = 2; id <= 4; ++id) ASSERT_TRUE(Add(b.get(), id).ok());
+  EXPECT_EQ(b->queue_size(), 3);
+  puppet_.Release();
+  puppet_.WaitForBatches(3);
+  EXPECT_EQ(puppet_.batches()[1], (std::vector<int>{2, 3}));  // full: released without the idle rule
+  EXPECT_EQ(puppet_.batches()[2], (std::vector<int>{4}));     // alone, model idle again
+  EXPECT_EQ(b->stats().batches_on_idle, 2);
+}
+
+TEST_F(DynamicBatcherTest, ASecondWorkerWaitsForTheDelayWhileTheFirstComputes) {
+  // Two workers: worker A runs {1}; 2 arrives while A is busy, so the free
+  // worker B lets a batch form for the delay (measured from 2's enqueue) and
+  // 3 joins it. Only then is {2, 3} released.
+  auto b = Make(8, absl::Milliseconds(10), 100, 1, /*idle=*/true, /*workers=*/2);
+  puppet_.Hold();
+  ASSERT_TRUE(Add(b.get(), 1).ok());
+  puppet_.WaitForBatches(1);
+  ASSERT_TRUE(Add(b.get(), 2).ok());
+  clock_.BlockUntilWaiting(1);
+  clock_.Advance(absl::Milliseconds(6));
+  ASSERT_TRUE(Add(b.get(), 3).ok());
+  clock_.BlockUntilWaiting(1);
+  EXPECT_EQ(puppet_.batches().size(), 1u);
+  clock_.Advance(absl::Milliseconds(4));
+  puppet_.WaitForBatches(2);
+  EXPECT_EQ(puppet_.batches()[1], (std::vector<int>{2, 3}));
+  EXPECT_EQ(b->stats().batches_on_idle, 1);  // only {1}
+  puppet_.Release();
+}
+
+TEST_F(DynamicBatcherTest, AFormingBatchIsReleasedWhenTheBusyWorkerFinishes) {
+  // As above, but A finishes before the delay is up: the model is idle, so
+  // the waiting {2} goes at once.
+  auto b = Make(8, absl::Seconds(100), 100, 1, /*idle=*/true, /*workers=*/2);
+  puppet_.Hold();
+  ASSERT_TRUE(Add(b.get(), 1).ok());
+  puppet_.WaitForBatches(1);
+  ASSERT_TRUE(Add(b.get(), 2).ok());
+  clock_.BlockUntilWaiting(1);
+  EXPECT_EQ(puppet_.batches().size(), 1u);
+  puppet_.Release();
+  puppet_.WaitForBatches(2);
+  EXPECT_EQ(puppet_.batches()[1], (std::vector<int>{2}));
+  EXPECT_EQ(b->stats().batches_on_idle, 2);
 }
 
 TEST_F(DynamicBatcherTest, RejectsInvalidOptions) {
