@@ -32,6 +32,7 @@ struct LevelResult {
   double p50 = 0, p90 = 0, p95 = 0, p99 = 0, max = 0;  // ms
   double mean_batch = 0, mean_queue_ms = 0;
   double scraped_batch = -1, scraped_queue_ms = -1;
+  double scraped_cache_hit_rate = -1;  // expression cache hits / lookups in the window
   int windows = 0;
   bool stable = false;
 };
@@ -232,6 +233,10 @@ LevelResult RunLevel(const BenchOptions& o, std::vector<std::unique_ptr<lsms::v1
   if (before.ok && after.ok && after.queue_count > before.queue_count) {
     res.scraped_queue_ms = 1e3 * (after.queue_sum - before.queue_sum) / (after.queue_count - before.queue_count);
   }
+  if (before.ok && after.ok) {
+    const double hits = after.cache_hits - before.cache_hits, misses = after.cache_misses - before.cache_misses;
+    if (hits + misses > 0) res.scraped_cache_hit_rate = hits / (hits + misses);
+  }
   if (o.progress) std::cerr << "\n";
   return res;
 }
@@ -285,28 +290,32 @@ int RunBench(const BenchOptions& o) {
   } else {
     for (int c : o.concurrency) results.push_back(RunLevel(o, &stubs, requests, c, 0));
   }
-  std::cout << absl::StrFormat("%-7s %7s %9s %8s %8s %8s %8s %8s %8s %7s %9s %7s %s\n", "mode", "level", "req/s",
-                               "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms", "ok", "errors", "batch", "queue", "stable");
+  std::cout << absl::StrFormat("%-7s %7s %9s %8s %8s %8s %8s %8s %8s %7s %9s %7s %6s %s\n", "mode", "level", "req/s",
+                               "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms", "ok", "errors", "batch", "queue",
+                               "cache", "stable");
   std::ofstream csv(o.csv);
   csv << "mode,level,sent,completed,measured_ok,errors,seconds,throughput_rps,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,"
-         "mean_batch_size,mean_queue_ms,scraped_batch_size,scraped_queue_ms,windows,stable\n";
+         "mean_batch_size,mean_queue_ms,scraped_batch_size,scraped_queue_ms,scraped_cache_hit_rate,windows,stable\n";
   nlohmann::json j = nlohmann::json::array();
   for (const auto& r : results) {
     int64_t errors = 0;
     for (const auto& [k, v] : r.errors) errors += v;
-    std::cout << absl::StrFormat("%-7s %7g %9.2f %8.1f %8.1f %8.1f %8.1f %8.1f %8d %7d %9.2f %7.1f %s\n", r.mode, r.level,
-                                 r.throughput, r.p50, r.p90, r.p95, r.p99, r.max, r.measured_ok, errors, r.mean_batch,
-                                 r.mean_queue_ms, r.stable ? "yes" : "no");
-    csv << absl::StrFormat("%s,%g,%d,%d,%d,%d,%.3f,%.3f,%.2f,%.2f,%.2f,%.2f,%.2f,%.3f,%.3f,%.3f,%.3f,%d,%d\n", r.mode,
-                           r.level, r.sent, r.completed, r.measured_ok, errors, r.seconds, r.throughput, r.p50, r.p90,
-                           r.p95, r.p99, r.max, r.mean_batch, r.mean_queue_ms, r.scraped_batch, r.scraped_queue_ms,
-                           r.windows, r.stable ? 1 : 0);
+    const std::string cache =
+        r.scraped_cache_hit_rate < 0 ? "-" : absl::StrFormat("%.0f%%", 100 * r.scraped_cache_hit_rate);
+    std::cout << absl::StrFormat("%-7s %7g %9.2f %8.1f %8.1f %8.1f %8.1f %8.1f %8d %7d %9.2f %7.1f %6s %s\n", r.mode,
+                                 r.level, r.throughput, r.p50, r.p90, r.p95, r.p99, r.max, r.measured_ok, errors,
+                                 r.mean_batch, r.mean_queue_ms, cache, r.stable ? "yes" : "no");
+    csv << absl::StrFormat("%s,%g,%d,%d,%d,%d,%.3f,%.3f,%.2f,%.2f,%.2f,%.2f,%.2f,%.3f,%.3f,%.3f,%.3f,%.4f,%d,%d\n",
+                           r.mode, r.level, r.sent, r.completed, r.measured_ok, errors, r.seconds, r.throughput, r.p50,
+                           r.p90, r.p95, r.p99, r.max, r.mean_batch, r.mean_queue_ms, r.scraped_batch,
+                           r.scraped_queue_ms, r.scraped_cache_hit_rate, r.windows, r.stable ? 1 : 0);
     j.push_back({{"mode", r.mode}, {"level", r.level}, {"sent", r.sent}, {"completed", r.completed},
                  {"measured_ok", r.measured_ok}, {"errors", r.errors}, {"seconds", r.seconds},
                  {"throughput_rps", r.throughput},
                  {"latency_ms", {{"p50", r.p50}, {"p90", r.p90}, {"p95", r.p95}, {"p99", r.p99}, {"max", r.max}}},
                  {"mean_batch_size", r.mean_batch}, {"mean_queue_ms", r.mean_queue_ms},
                  {"scraped_batch_size", r.scraped_batch}, {"scraped_queue_ms", r.scraped_queue_ms},
+                 {"scraped_cache_hit_rate", r.scraped_cache_hit_rate},
                  {"windows", r.windows}, {"stable", r.stable}});
   }
   std::ofstream(o.json) << j.dump(2) << "\n";

@@ -74,6 +74,8 @@ ScrapeResult Scrape(const std::string& url) {
   r.batch_count = SampleValue(*text, "lsms_batch_size_count");
   r.queue_sum = SampleValue(*text, "lsms_queue_duration_seconds_sum");
   r.queue_count = SampleValue(*text, "lsms_queue_duration_seconds_count");
+  r.cache_hits = SampleValue(*text, "lsms_expression_cache_hits_total");
+  r.cache_misses = SampleValue(*text, "lsms_expression_cache_misses_total");
   return r;
 }
 

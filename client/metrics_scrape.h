@@ -1,5 +1,6 @@
 // Minimal scrape of the server's Prometheus endpoint (plain HTTP/1.0 GET on
-// loopback or any host:port) for the batch-size and queue-time histograms.
+// loopback or any host:port) for the batch-size and queue-time histograms and
+// the expression cache's counters.
 #ifndef LSMS_CLIENT_METRICS_SCRAPE_H_
 #define LSMS_CLIENT_METRICS_SCRAPE_H_
 
@@ -13,6 +14,7 @@ struct ScrapeResult {
   bool ok = false;
   double batch_size_sum = 0, batch_count = 0;  // lsms_batch_size histogram
   double queue_sum = 0, queue_count = 0;       // lsms_queue_duration_seconds
+  double cache_hits = 0, cache_misses = 0;     // lsms_expression_cache_{hits,misses}_total
 };
 
 // `url` like "http://127.0.0.1:9464/metrics".

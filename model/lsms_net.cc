@@ -220,7 +220,7 @@ NetOutputs LsmsNetImpl::forward(const NetInputs& in) {
     image = torch::cat({image, xs, ys}, 1);
   }
   NetOutputs out;
-  out.words = text(in.ids, in.mask);
+  out.words = in.words.defined() ? in.words : text(in.ids, in.mask);
   auto m = in.mask.to(out.words.dtype()).unsqueeze(-1);
   out.sentence = (out.words * m).sum(1) / m.sum(1).clamp_min(1.0);
   auto feats = vision(image, out.words, in.mask);

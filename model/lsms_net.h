@@ -39,6 +39,9 @@ struct NetInputs {
   // Liver mask B×S×S used for the candidates' organ-relative geometry;
   // undefined → the predicted liver map.
   torch::Tensor liver;
+  // B×T×text_dim word features already computed by `text` for these ids and
+  // mask (the expression cache); undefined → forward() runs the text encoder.
+  torch::Tensor words;
 };
 
 struct NetOutputs {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "model/expression_cache.h"
 #include "model/model_config.h"
 #include "model/preprocess.h"
 #include "model/provenance.h"
@@ -79,6 +80,12 @@ class Segmenter {
     // Ablation: pass 2 windows absolute HU even when the checkpoint's are
     // relative to the liver (ModelConfig::liver_reference_hu set to 0).
     bool absolute_windows = false;
+    // Text-encoder outputs shared by the instances of a server, keyed by
+    // (expression_cache_scope, token ids); null = the encoder runs for every
+    // sample. Give instances of one checkpoint/device/precision one scope and
+    // anything else another.
+    std::shared_ptr<ExpressionCache> expression_cache = nullptr;
+    uint64_t expression_cache_scope = 0;
     // Overrides the checkpoint's decision settings (present and candidate
     // thresholds, selection mask) — for calibration on a validation split;
     // unset fields keep the checkpoint's.

@@ -13,6 +13,7 @@
 #include <c10/cuda/CUDAStream.h>
 #endif
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "model/checkpoint.h"
@@ -29,7 +30,8 @@ constexpr float kTypicalFieldOfViewMm = 0.75f * 512.0f;
 class TorchSegmenter final : public Segmenter {
  public:
   TorchSegmenter(LoadedCheckpoint ckpt, std::unique_ptr<Tokenizer> tokenizer, torch::Device device,
-                 std::string autocast, bool flip_averaging)
+                 std::string autocast, bool flip_averaging, std::shared_ptr<ExpressionCache> cache,
+                 uint64_t cache_scope)
       : info_(std::move(ckpt.info)),
         net_(std::move(ckpt.net)),
         tokenizer_(std::move(tokenizer)),
@@ -37,7 +39,9 @@ class TorchSegmenter final : public Segmenter {
         autocast_(device.is_cuda() ? std::move(autocast) : "none"),
         flip_averaging_(flip_averaging),
         left_id_(tokenizer_->TokenId("left")),
-        right_id_(tokenizer_->TokenId("right")) {
+        right_id_(tokenizer_->TokenId("right")),
+        cache_(std::move(cache)),
+        cache_scope_(cache_scope) {
     net_->to(device_);
     net_->eval();
 #ifdef LSMS_WITH_CUDA
@@ -84,6 +88,58 @@ class TorchSegmenter final : public Segmenter {
     return torch::where(left, torch::full_like(ids, right_id_), torch::where(right, torch::full_like(ids, left_id_), ids));
   }
 
+  // B×T×text_dim word features for `ids`/`mask` (CPU), on the device: each
+  // distinct expression once per Predict() (words_memo_), from the shared
+  // cache when it has it, the rest in one text-encoder run that fills the
+  // cache. Undefined without a cache (forward() then runs the encoder).
+  // Counts one hit or miss per sample of the first pass that sees it (pass 2
+  // reuses the memo uncounted; a flip-averaged pass's mirrored expression is
+  // an entry of its own).
+  torch::Tensor Words(const torch::Tensor& ids, const torch::Tensor& mask) {
+    if (!cache_) return {};
+    const int64_t b = ids.size(0), t = ids.size(1);
+    auto acc = ids.accessor<int64_t, 2>();
+    std::vector<std::vector<int32_t>> keys(static_cast<size_t>(b));
+    std::vector<int64_t> to_compute;  // first row of each expression nobody has
+    int64_t reused_in_batch = 0;
+    absl::flat_hash_map<std::vector<int32_t>, int64_t> pending;  // key → row in to_compute
+    for (int64_t i = 0; i < b; ++i) {
+      auto& key = keys[static_cast<size_t>(i)];
+      key.resize(static_cast<size_t>(t));
+      for (int64_t k = 0; k < t; ++k) key[static_cast<size_t>(k)] = static_cast<int32_t>(acc[i][k]);
+      if (words_memo_.contains(key)) continue;
+      if (pending.contains(key)) {
+        ++reused_in_batch;
+        continue;
+      }
+      if (ExpressionCache::Value v = cache_->Find({cache_scope_, key})) {
+        words_memo_.emplace(key, *static_cast<const torch::Tensor*>(v.get()));
+      } else {
+        pending.emplace(key, static_cast<int64_t>(to_compute.size()));
+        to_compute.push_back(i);
+      }
+    }
+    if (reused_in_batch > 0) cache_->CountHits(reused_in_batch);
+    if (!to_compute.empty()) {
+      auto index = torch::tensor(to_compute, torch::kLong);
+      auto computed = net_->text(ids.index_select(0, index).to(device_), mask.index_select(0, index).to(device_));
+#ifdef LSMS_WITH_CUDA
+      // Another instance may read the entry on its own stream: finish first.
+      if (stream_) stream_->synchronize();
+#endif
+      for (size_t j = 0; j < to_compute.size(); ++j) {
+        const auto& key = keys[static_cast<size_t>(to_compute[j])];
+        torch::Tensor w = computed[static_cast<int64_t>(j)].clone();
+        cache_->Insert({cache_scope_, key}, std::make_shared<const torch::Tensor>(w));
+        words_memo_.emplace(key, std::move(w));
+      }
+    }
+    std::vector<torch::Tensor> rows;
+    rows.reserve(static_cast<size_t>(b));
+    for (const auto& key : keys) rows.push_back(words_memo_.at(key));
+    return torch::stack(rows);
+  }
+
   // One forward pass; with `flip_average` the batch runs twice in one call,
   // as is and mirrored (words swapped), and the halves are averaged.
   PassResult RunPass(const torch::Tensor& image, const torch::Tensor& ids, const torch::Tensor& mask,
@@ -112,6 +168,7 @@ class TorchSegmenter final : public Segmenter {
     PassResult r;
     {
       CudaAutocastScope cast(autocast_);
+      in.words = Words(ids, mask);
       auto out = net_->forward(in);
       // Ungated: PredictOrThrow gates on the final (possibly flip-averaged)
       // score that Prediction reports, so the mask is empty exactly when it is
@@ -133,6 +190,7 @@ class TorchSegmenter final : public Segmenter {
     const int64_t b = static_cast<int64_t>(batch.size());
     const int64_t s = c.input_size, w = static_cast<int64_t>(c.windows.size());
     const int64_t t = c.max_tokens;
+    words_memo_.clear();
     auto image = torch::empty({b, w, s, s});
     auto ids = torch::empty({b, t}, torch::kLong);
     auto mask = torch::empty({b, t}, torch::kFloat32);
@@ -282,6 +340,10 @@ class TorchSegmenter final : public Segmenter {
   std::string autocast_;
   bool flip_averaging_;
   int left_id_, right_id_;  // token ids, -1 when absent
+  const std::shared_ptr<ExpressionCache> cache_;  // may be null
+  const uint64_t cache_scope_;
+  // This Predict()'s word features by expression (see Words()).
+  absl::flat_hash_map<std::vector<int32_t>, torch::Tensor> words_memo_;
   int64_t parameters_ = 0;
 };
 
@@ -313,7 +375,8 @@ absl::StatusOr<std::unique_ptr<Segmenter>> Segmenter::Load(const Options& option
   }
   try {
     return std::unique_ptr<Segmenter>(new TorchSegmenter(std::move(ckpt), std::move(tokenizer), device,
-                                                         options.autocast, options.flip_averaging));
+                                                         options.autocast, options.flip_averaging,
+                                                         options.expression_cache, options.expression_cache_scope));
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrCat("moving the model to ", device.str(), ": ",
                                             e.what_without_backtrace()));

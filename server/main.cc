@@ -46,6 +46,8 @@ ABSL_FLAG(bool, cap_batch_by_throughput, true, "At warm-up, cap the batch size a
 ABSL_FLAG(absl::Duration, max_queue_delay, absl::Milliseconds(5),
           "Longest the oldest queued request waits for a batch to fill while another batch is running; an idle "
           "model runs what is queued at once (see --dispatch_when_idle).");
+ABSL_FLAG(int, expression_cache, 1024,
+          "Distinct expressions whose text-encoder output is kept (shared by the instances); 0 disables.");
 ABSL_FLAG(bool, dispatch_when_idle, true,
           "Run queued requests at once when no batch is running; false: always wait up to --max_queue_delay for "
           "a fuller batch.");
@@ -116,6 +118,7 @@ int main(int argc, char** argv) {
   options.runner.model.num_threads = absl::GetFlag(FLAGS_threads);
   options.runner.model.flip_averaging = absl::GetFlag(FLAGS_flip_averaging);
   options.runner.num_instances = absl::GetFlag(FLAGS_instances);
+  options.runner.expression_cache_entries = absl::GetFlag(FLAGS_expression_cache);
   options.runner.cap_batch_size_by_throughput = absl::GetFlag(FLAGS_cap_batch_by_throughput);
   options.runner.batching.max_batch_size = absl::GetFlag(FLAGS_max_batch_size);
   options.runner.batching.max_queue_delay = absl::GetFlag(FLAGS_max_queue_delay);

@@ -19,6 +19,13 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> ModelRunner::Create(const ModelRunn
   if (!options.segmenter_factory) return absl::InvalidArgumentError("no segmenter_factory: nothing loads the model");
   auto r = std::unique_ptr<ModelRunner>(new ModelRunner());
   r->options_ = options;
+  if (options.expression_cache_entries < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expression_cache_entries must be ≥ 0, got ", options.expression_cache_entries));
+  }
+  if (options.expression_cache_entries > 0) {
+    LSMS_ASSIGN_OR_RETURN(r->expression_cache_, ExpressionCache::Create(options.expression_cache_entries));
+  }
   LSMS_ASSIGN_OR_RETURN(std::shared_ptr<ModelSet> set, r->LoadSet(options.model));
   {
     absl::MutexLock l(&r->mu_);
@@ -38,8 +45,11 @@ absl::StatusOr<std::unique_ptr<ModelRunner>> ModelRunner::Create(const ModelRunn
 
 absl::StatusOr<std::shared_ptr<ModelSet>> ModelRunner::LoadSet(const Segmenter::Options& model) const {
   auto set = std::make_shared<ModelSet>();
+  Segmenter::Options with_cache = model;
+  with_cache.expression_cache = expression_cache_;
+  with_cache.expression_cache_scope = next_cache_scope_.fetch_add(1);
   for (int i = 0; i < options_.num_instances; ++i) {
-    LSMS_ASSIGN_OR_RETURN(auto seg, options_.segmenter_factory(model));
+    LSMS_ASSIGN_OR_RETURN(auto seg, options_.segmenter_factory(with_cache));
     set->instances.push_back(std::move(seg));
   }
   return set;

@@ -39,6 +39,10 @@ struct ModelRunnerOptions {
   bool cap_batch_size_by_throughput = true;
   // Timed passes per batch size at warm-up (after one untimed pass).
   int warmup_iterations = 2;
+  // Text-encoder outputs kept for this many distinct expressions, shared by
+  // the instances (model/expression_cache.h); each loaded model set gets a
+  // scope of its own. 0 = no cache.
+  int expression_cache_entries = 1024;
   // Called after every executed batch with its size (metrics); may be empty.
   std::function<void(int)> on_batch;
   // Makes each model instance (required). lsms-server passes
@@ -81,6 +85,10 @@ class ModelRunner {
   int max_queue_size() const { return options_.batching.max_queue_size; }
   absl::Status QueueFullStatus() const;
   Batcher::Stats stats() const { return batcher_->stats(); }
+  // Zeros without a cache.
+  ExpressionCache::Stats expression_cache_stats() const {
+    return expression_cache_ ? expression_cache_->stats() : ExpressionCache::Stats{};
+  }
 
  private:
   ModelRunner() = default;
@@ -93,6 +101,8 @@ class ModelRunner {
   std::unique_ptr<Batcher> batcher_;
   lsms::v1::BatchingPolicy measured_;
   std::atomic<bool> reloading_{false};  // one reload at a time
+  std::shared_ptr<ExpressionCache> expression_cache_;  // null: none
+  mutable std::atomic<uint64_t> next_cache_scope_{1};   // one per LoadSet()
   mutable absl::Mutex mu_;
   std::shared_ptr<const ModelSet> current_ ABSL_GUARDED_BY(mu_);
 };

@@ -84,7 +84,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& opti
     m->SetLoadDuration(absl::Now() - load_start);
     m->SetSources({[r] { return r->queue_size(); }, options.runner.batching.max_queue_size,
                    [r] { return r->current()->model().device_memory_allocated(); },
-                   [r] { return r->current()->model().device_memory_reserved(); }});
+                   [r] { return r->current()->model().device_memory_reserved(); },
+                   [r] { return r->expression_cache_stats().hits; },
+                   [r] { return r->expression_cache_stats().misses; },
+                   [r] { return static_cast<int64_t>(r->expression_cache_stats().entries); }});
   }
   Server* self = server.get();
   server->reload_thread_ = std::thread([self] { self->ReloadLoop(); });

@@ -66,6 +66,9 @@ class ServerMetrics::Collector : public prometheus::Collectable {
     capacity_ = &BuildGauge().Name("lsms_queue_capacity_requests").Help("Queue size at which requests are rejected.").Register(*registry_).Add({});
     alloc_ = &BuildGauge().Name("lsms_device_memory_allocated_bytes").Help("CUDA memory allocated by the model (0 on CPU).").Register(*registry_).Add({});
     reserved_ = &BuildGauge().Name("lsms_device_memory_reserved_bytes").Help("CUDA memory reserved by the caching allocator (0 on CPU).").Register(*registry_).Add({});
+    cache_hits_ = &BuildCounter().Name("lsms_expression_cache_hits_total").Help("Expressions whose text-encoder output was reused.").Register(*registry_).Add({});
+    cache_misses_ = &BuildCounter().Name("lsms_expression_cache_misses_total").Help("Expressions the text encoder ran for.").Register(*registry_).Add({});
+    cache_entries_ = &BuildGauge().Name("lsms_expression_cache_entries").Help("Expressions held in the cache.").Register(*registry_).Add({});
     cpu_ = &BuildCounter().Name("process_cpu_seconds_total").Help("Total user and system CPU time spent in seconds.").Register(*registry_).Add({});
     rss_ = &BuildGauge().Name("process_resident_memory_bytes").Help("Resident memory size in bytes.").Register(*registry_).Add({});
   }
@@ -82,6 +85,15 @@ class ServerMetrics::Collector : public prometheus::Collectable {
       capacity_->Set(sources_.queue_capacity);
       if (sources_.device_memory_allocated) alloc_->Set(static_cast<double>(sources_.device_memory_allocated()));
       if (sources_.device_memory_reserved) reserved_->Set(static_cast<double>(sources_.device_memory_reserved()));
+      // Counters move by the source's increase (it never decreases).
+      auto advance = [](prometheus::Counter* c, const std::function<int64_t()>& f) {
+        if (!f) return;
+        const double v = static_cast<double>(f());
+        if (v > c->Value()) c->Increment(v - c->Value());
+      };
+      advance(cache_hits_, sources_.expression_cache_hits);
+      advance(cache_misses_, sources_.expression_cache_misses);
+      if (sources_.expression_cache_entries) cache_entries_->Set(static_cast<double>(sources_.expression_cache_entries()));
       double cpu = 0, rss = 0;
       ReadProcess(&cpu, &rss);
       if (cpu > cpu_->Value()) cpu_->Increment(cpu - cpu_->Value());
@@ -94,8 +106,8 @@ class ServerMetrics::Collector : public prometheus::Collectable {
   std::shared_ptr<prometheus::Registry> registry_;
   mutable absl::Mutex mu_;
   MetricsSources sources_ ABSL_GUARDED_BY(mu_);
-  prometheus::Gauge *queue_, *capacity_, *alloc_, *reserved_, *rss_;
-  prometheus::Counter* cpu_;
+  prometheus::Gauge *queue_, *capacity_, *alloc_, *reserved_, *rss_, *cache_entries_;
+  prometheus::Counter *cpu_, *cache_hits_, *cache_misses_;
 };
 
 absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(const MetricsOptions& options) {

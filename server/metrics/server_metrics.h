@@ -43,6 +43,11 @@ struct MetricsSources {
   int queue_capacity = 0;
   std::function<int64_t()> device_memory_allocated;
   std::function<int64_t()> device_memory_reserved;
+  // The expression cache: lookups that found / did not find the text
+  // encoder's output, and the entries held.
+  std::function<int64_t()> expression_cache_hits;
+  std::function<int64_t()> expression_cache_misses;
+  std::function<int64_t()> expression_cache_entries;
 };
 
 class ServerMetrics {

@@ -90,7 +90,9 @@ TEST_F(ClientTest, BenchCsvCountsMatchWhatTheServerAnswered) {
   const fs::path csv = dir_ / "bench.csv";
   ASSERT_EQ(RunClient(absl::StrCat("bench ", target_, " --input=", (dir_ / "in").string(),
                              " --concurrency=1,2 --warmup=200ms --window=300ms --max_windows=3 --max_requests=40",
-                             " --csv=", csv.string(), " --json=", (dir_ / "bench.json").string())),
+                             " --expressions='the lesion of this series' --metrics_url=http://127.0.0.1:",
+                             server_->metrics_port(), "/metrics --csv=", csv.string(),
+                             " --json=", (dir_ / "bench.json").string())),
             0);
   std::ifstream in(csv);
   std::string header, line;
@@ -98,13 +100,20 @@ TEST_F(ClientTest, BenchCsvCountsMatchWhatTheServerAnswered) {
   std::vector<std::string> cols = absl::StrSplit(header, ',');
   const auto completed_col = std::find(cols.begin(), cols.end(), "completed") - cols.begin();
   const auto errors_col = std::find(cols.begin(), cols.end(), "errors") - cols.begin();
+  const auto hit_rate_col = std::find(cols.begin(), cols.end(), "scraped_cache_hit_rate") - cols.begin();
+  ASSERT_LT(hit_rate_col, static_cast<std::ptrdiff_t>(cols.size()));
   int64_t completed = 0, errors = 0, rows = 0;
+  double last_hit_rate = -1;
   while (std::getline(in, line)) {
     std::vector<std::string> f = absl::StrSplit(line, ',');
     completed += std::stoll(f[completed_col]);
     errors += std::stoll(f[errors_col]);
+    last_hit_rate = std::stod(f[hit_rate_col]);
     ++rows;
   }
+  // One expression over the series: by the second level its words are cached,
+  // so every lookup the server made in that window hit.
+  EXPECT_DOUBLE_EQ(last_hit_rate, 1.0);
   EXPECT_EQ(rows, 2);
   EXPECT_GT(completed, 0);
   EXPECT_EQ(errors, 0);

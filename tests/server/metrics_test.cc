@@ -46,17 +46,20 @@ TEST(ServerMetricsTest, ScrapeCountsEqualTheRequestsMade) {
   po.size = 96;
   synth::CtSliceInfo info;
   const std::string dicom = *synth::EncodeCtSlice(synth::GeneratePhantom(2, po).hu, info);
+  const std::string url = absl::StrCat("http://127.0.0.1:", server->metrics_port(), "/metrics");
+  auto warm = client::HttpGet(url);  // after warm-up, which used the cache too
+  ASSERT_TRUE(warm.ok()) << warm.status();
+  auto m0 = Parse(*warm);
   constexpr int kOk = 5, kBad = 2;
   for (int i = 0; i < kOk + kBad; ++i) {
     lsms::v1::SegmentRequest req;
     req.set_request_id(absl::StrCat("m", i));
     req.set_dicom(i < kOk ? dicom : std::string("garbage"));
-    req.set_expression("the largest lesion");
+    req.set_expression("the smallest lesion");  // not warm-up's expression
     lsms::v1::SegmentResponse resp;
     grpc::ClientContext ctx;
     EXPECT_EQ(stub->Segment(&ctx, req, &resp).ok(), i < kOk);
   }
-  const std::string url = absl::StrCat("http://127.0.0.1:", server->metrics_port(), "/metrics");
   auto text = client::HttpGet(url);
   ASSERT_TRUE(text.ok()) << text.status();
   auto m = Parse(*text);
@@ -74,6 +77,10 @@ TEST(ServerMetricsTest, ScrapeCountsEqualTheRequestsMade) {
   EXPECT_GT(m["process_resident_memory_bytes"], 1e6);
   EXPECT_GT(m["lsms_model_load_duration_seconds"], 0);
   EXPECT_EQ(m["lsms_queue_capacity_requests"], 256);
+  // One expression, five slices one at a time: the text encoder ran once.
+  EXPECT_EQ(m["lsms_expression_cache_misses_total"] - m0["lsms_expression_cache_misses_total"], 1);
+  EXPECT_EQ(m["lsms_expression_cache_hits_total"] - m0["lsms_expression_cache_hits_total"], kOk - 1);
+  EXPECT_EQ(m["lsms_expression_cache_entries"] - m0["lsms_expression_cache_entries"], 1);
   // No request id or patient data in any label.
   EXPECT_EQ(text->find("m0"), std::string::npos);
   EXPECT_EQ(text->find("SYNTH"), std::string::npos);
