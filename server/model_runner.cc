@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "server/postprocess.h"
+#include "server/warmup_slice.h"
 
 namespace lsms {
 namespace {
@@ -64,17 +65,17 @@ std::shared_ptr<const ModelSet> ModelRunner::current() const {
 
 namespace {
 
-// A request-shaped input for warm-up passes.
+// A request-shaped input for warm-up passes: the warm-up slice, prepared as
+// the request preprocessor prepares a DICOM slice.
 ModelInput WarmUpInput(const Segmenter& model) {
   const ModelConfig& c = model.config();
-  ModelInput dummy;
-  Image hu{64, 64, std::vector<float>(64 * 64, 40.0f)};
-  Letterbox box;
-  dummy.image = PreprocessHu(hu, c, &box);
-  dummy.box = box;
-  dummy.hu = std::make_shared<const Image>(hu);
-  dummy.tokens = model.tokenizer().Encode("the largest lesion", c.max_tokens);
-  return dummy;
+  ModelInput in;
+  Image hu = WarmUpSlice();
+  in.image = PreprocessHu(hu, c, &in.box);
+  if (c.roi_margin > 0) in.hu = std::make_shared<const Image>(std::move(hu));
+  in.mm_per_pixel = kWarmUpSpacingMm / in.box.scale;
+  in.tokens = model.tokenizer().Encode(kWarmUpExpression, c.max_tokens);
+  return in;
 }
 
 }  // namespace
@@ -110,11 +111,13 @@ absl::Status ModelRunner::WarmUp() {
   double best = 0;
   int best_size = 1;
   measured_.clear_measured();
+  bool two_pass = false;
   for (int b = 1; b <= options_.batching.max_batch_size; b *= 2) {
     std::vector<const ModelInput*> batch(static_cast<size_t>(b), &dummy);
     double seconds = 0;
     for (auto& inst : instances) {
-      LSMS_RETURN_IF_ERROR(inst->Predict(batch).status());  // untimed: allocations, kernels
+      LSMS_ASSIGN_OR_RETURN(auto first, inst->Predict(batch));  // untimed: allocations, kernels
+      two_pass = !first.empty() && first[0].liver_region;
     }
     for (int it = 0; it < std::max(1, options_.warmup_iterations); ++it) {
       const absl::Time t0 = absl::Now();
@@ -131,12 +134,17 @@ absl::Status ModelRunner::WarmUp() {
       best_size = b;
     }
   }
+  measured_.set_warmup_input(absl::StrCat(
+      kWarmUpSliceSize, "x", kWarmUpSliceSize, " abdominal CT slice with a liver (", kWarmUpSpacingMm, " mm), '",
+      kWarmUpExpression, "', ",
+      two_pass ? "two passes (liver found)" : (set->model().config().roi_margin > 0 ? "one pass (no liver found)" : "one pass")));
+  measured_.set_warmup_two_pass(two_pass);
   if (options_.cap_batch_size_by_throughput) {
     batcher_->SetMaxBatchSize(best_size);
     measured_.set_max_batch_size(static_cast<uint32_t>(best_size));
   }
   std::cerr << "lsms-server: batch policy on " << set->model().device() << ": max batch "
-            << measured_.max_batch_size() << std::endl;
+            << measured_.max_batch_size() << " (measured on a " << measured_.warmup_input() << ")" << std::endl;
   return absl::OkStatus();
 }
 

@@ -47,10 +47,11 @@ class SegmentE2eTest : public ::testing::Test {
   }
 
   void Start(int max_batch = 4, absl::Duration delay = absl::Milliseconds(20), int queue = 64,
-             int series_slices = 5) {
+             int series_slices = 5, bool dispatch_when_idle = true) {
     ServerOptions o = testing::TestServerOptions(*checkpoint_);
     o.runner.batching.max_batch_size = max_batch;
     o.runner.batching.max_queue_delay = delay;
+    o.runner.batching.dispatch_when_idle = dispatch_when_idle;
     o.runner.batching.max_queue_size = queue;
     o.runner.cap_batch_size_by_throughput = false;
     o.service.max_series_slices = series_slices;
@@ -409,9 +410,10 @@ TEST_F(SegmentE2eTest, FullQueueAnswersResourceExhausted) {
 
 TEST_F(SegmentE2eTest, AFullQueueRefusesBeforeDecoding) {
   // Issue 29 row 11: rejected work used to be decoded first. Two requests
-  // wait for a batch that forms only after 3 s; the queue (2) is full, so a
-  // third is refused without being decoded.
-  Start(/*max_batch=*/8, absl::Seconds(3), /*queue=*/2);
+  // wait for a batch that forms only after 3 s (the delay applies to the
+  // idle model too); the queue (2) is full, so a third is refused without
+  // being decoded.
+  Start(/*max_batch=*/8, absl::Seconds(3), /*queue=*/2, 5, /*dispatch_when_idle=*/false);
   const std::string d = Dicom(23);
   std::vector<std::future<grpc::Status>> waiting;
   for (int i = 0; i < 2; ++i) {
@@ -429,8 +431,9 @@ TEST_F(SegmentE2eTest, AFullQueueRefusesBeforeDecoding) {
 }
 
 TEST_F(SegmentE2eTest, RequestsWhoseDeadlinePassesInTheQueueAreDropped) {
-  // A long batching delay holds the lone request past its deadline.
-  Start(/*max_batch=*/8, absl::Milliseconds(1500));
+  // A long batching delay, applied even to an idle model, holds the lone
+  // request past its deadline.
+  Start(/*max_batch=*/8, absl::Milliseconds(1500), 64, 5, /*dispatch_when_idle=*/false);
   lsms::v1::SegmentResponse r;
   auto st = Call(Request("late", Dicom(21), "the lesion"), &r, std::chrono::milliseconds(300));
   EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
