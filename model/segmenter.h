@@ -60,6 +60,10 @@ inline float AnswerConfidence(double probability_sum, uint64_t mask_pixels, floa
                      : 1.0f - target_present;
 }
 
+// CUDA devices this process can use: 0 without a GPU, driver or CUDA-enabled
+// libtorch. For callers that must not include torch (tests outside model/).
+int CudaDeviceCount();
+
 class Segmenter {
  public:
   struct Options {

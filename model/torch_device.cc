@@ -5,8 +5,13 @@
 #include <torch/version.h>
 
 #include "absl/strings/str_cat.h"
+#include "model/segmenter.h"
 
 namespace lsms {
+
+int CudaDeviceCount() {
+  return torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+}
 
 absl::StatusOr<torch::Device> ParseDevice(const std::string& spec) {
   try {
